@@ -1,0 +1,74 @@
+package dev.runplane.server;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The launcher: {@code java -jar runplane.jar [options]} runs the server. */
+@Command(name = "runplane", mixinStandardHelpOptions = true, version = "Runplane 0.1.0",
+        description = "A reactive gRPC control plane for pipeline executions.",
+        sortOptions = false)
+public final class Main implements Callable<Integer> {
+
+    @Option(names = "--port", defaultValue = "${env:RUNPLANE_PORT:-50051}",
+            description = "gRPC port (env RUNPLANE_PORT; default ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port;
+
+    @Option(names = "--bind", defaultValue = "${env:RUNPLANE_BIND:-127.0.0.1}",
+            description = "Address to listen on (env RUNPLANE_BIND; default ${DEFAULT-VALUE}).")
+    String bind;
+
+    @Option(names = "--data-dir", defaultValue = "${env:RUNPLANE_DATA_DIR:-runplane-data}",
+            description = "Directory of the embedded PostgreSQL, kept across restarts (env RUNPLANE_DATA_DIR; "
+                    + "default ${DEFAULT-VALUE}). Unused with --database-url.")
+    Path dataDir;
+
+    @Option(names = "--database-url", defaultValue = "${env:RUNPLANE_DATABASE_URL}",
+            description = "External PostgreSQL as r2dbc:postgresql://user:password@host:5432/db "
+                    + "(env RUNPLANE_DATABASE_URL). Without it the embedded PostgreSQL runs.")
+    String databaseUrl;
+
+    @Option(names = "--db-pool-size", defaultValue = "${env:RUNPLANE_DB_POOL_SIZE:-16}",
+            description = "Database connections in the pool (env RUNPLANE_DB_POOL_SIZE; default ${DEFAULT-VALUE}).")
+    int poolSize;
+
+    @Option(names = "--drain-time", defaultValue = "${env:RUNPLANE_DRAIN_TIME:-10s}",
+            converter = DurationConverter.class,
+            description = "How long a stop waits for calls in flight (env RUNPLANE_DRAIN_TIME; default ${DEFAULT-VALUE}).")
+    java.time.Duration drainTime;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ServerConfig defaults = ServerConfig.defaults();
+        ServerConfig config = new ServerConfig(bind, port, dataDir, blankToNull(databaseUrl), poolSize, true, drainTime,
+                defaults.limits());
+        Application app = Application.start(config);
+        AtomicBoolean stopped = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (stopped.compareAndSet(false, true)) {
+                app.close();
+            }
+        }, "runplane-shutdown"));
+        app.awaitTermination();
+        return 0;
+    }
+
+    private static String blankToNull(String text) {
+        return text == null || text.isBlank() ? null : text;
+    }
+
+    /** Durations as "500ms", "10s", "5m", "1h", or ISO-8601 ("PT10S"). */
+    static final class DurationConverter implements CommandLine.ITypeConverter<java.time.Duration> {
+        @Override
+        public java.time.Duration convert(String value) {
+            return Durations.parse(value);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.runplane.server;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gRPC server: Runplane's services plus health and reflection (v1, and v1alpha for older
+ * grpcurl). Takes a {@link ServerBuilder}, so production passes Netty and tests pass in-process.
+ */
+public final class RunplaneServer {
+
+    private final Server server;
+    private final HealthStatusManager health = new HealthStatusManager();
+
+    @SuppressWarnings("deprecation") // v1alpha reflection: still what many grpcurl builds ask for
+    public RunplaneServer(ServerBuilder<?> builder, List<BindableService> services) {
+        for (BindableService service : services) {
+            builder.addService(service);
+        }
+        this.server = builder
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(ProtoReflectionService.newInstance())
+                .build();
+    }
+
+    public RunplaneServer start() {
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not listen: " + e.getMessage(), e);
+        }
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+        return this;
+    }
+
+    /** The port actually bound (useful with port 0). */
+    public int port() {
+        return server.getPort();
+    }
+
+    public HealthStatusManager health() {
+        return health;
+    }
+
+    /** Health first (so balancers stop sending), then a bounded drain, then force. */
+    public void stop(long drainMillis) {
+        health.enterTerminalState();
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(drainMillis, TimeUnit.MILLISECONDS)) {
+                server.shutdownNow();
+                server.awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+}

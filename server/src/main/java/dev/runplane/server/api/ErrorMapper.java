@@ -1,0 +1,91 @@
+package dev.runplane.server.api;
+
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.ResourceInfo;
+import com.google.rpc.RetryInfo;
+import dev.runplane.server.core.FieldViolation;
+import dev.runplane.server.core.InvalidArgumentException;
+import dev.runplane.server.core.NotFoundException;
+import dev.runplane.server.core.ServiceUnavailableException;
+import dev.runplane.server.core.TransitionRefusedException;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where failures become gRPC statuses, with google.rpc details that every language
+ * can read. Anything it does not know is logged here and reaches the client as INTERNAL with no
+ * internals: never UNKNOWN, never a stack trace.
+ */
+public final class ErrorMapper {
+
+    /** The ErrorInfo domain of every error Runplane raises. */
+    public static final String DOMAIN = "runplane.dev";
+
+    private static final Logger log = LoggerFactory.getLogger(ErrorMapper.class);
+
+    private ErrorMapper() {
+    }
+
+    public static StatusRuntimeException toStatus(Throwable error) {
+        if (error instanceof StatusRuntimeException sre) {
+            return sre;
+        }
+        if (error instanceof StatusException se) {
+            return new StatusRuntimeException(se.getStatus(), se.getTrailers());
+        }
+        if (error instanceof InvalidArgumentException invalid) {
+            return invalidArgument(invalid);
+        }
+        if (error instanceof NotFoundException notFound) {
+            return build(Code.NOT_FOUND, notFound.getMessage(),
+                    errorInfo(notFound.resourceType().toUpperCase() + "_NOT_FOUND"),
+                    Any.pack(ResourceInfo.newBuilder().setResourceType(notFound.resourceType())
+                            .setResourceName(notFound.resourceName()).build()));
+        }
+        if (error instanceof TransitionRefusedException refused) {
+            ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("TRANSITION_REFUSED")
+                    .putMetadata("action", refused.action().name());
+            if (refused.from() != null) {
+                info.putMetadata("status", refused.from().name());
+            }
+            return build(Code.FAILED_PRECONDITION, refused.getMessage(), Any.pack(info.build()));
+        }
+        if (error instanceof ServiceUnavailableException unavailable) {
+            return build(Code.UNAVAILABLE, unavailable.getMessage(), errorInfo("DATABASE_UNAVAILABLE"),
+                    Any.pack(RetryInfo.newBuilder()
+                            .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(1)).build()));
+        }
+        log.error("Unexpected failure, answered INTERNAL", error);
+        return Status.INTERNAL.withDescription("internal error; the server log has the details").asRuntimeException();
+    }
+
+    private static StatusRuntimeException invalidArgument(InvalidArgumentException invalid) {
+        BadRequest.Builder badRequest = BadRequest.newBuilder();
+        for (FieldViolation violation : invalid.violations()) {
+            badRequest.addFieldViolations(BadRequest.FieldViolation.newBuilder()
+                    .setField(violation.field()).setDescription(violation.description()));
+        }
+        return build(Code.INVALID_ARGUMENT, invalid.getMessage(), Any.pack(badRequest.build()),
+                errorInfo("INVALID_FIELD"));
+    }
+
+    private static Any errorInfo(String reason) {
+        return Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(reason).build());
+    }
+
+    private static StatusRuntimeException build(Code code, String message, Any... details) {
+        com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder()
+                .setCode(code.getNumber()).setMessage(message);
+        for (Any detail : details) {
+            status.addDetails(detail);
+        }
+        return StatusProto.toStatusRuntimeException(status.build());
+    }
+}

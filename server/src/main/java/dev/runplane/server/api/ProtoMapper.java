@@ -1,0 +1,194 @@
+package dev.runplane.server.api;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.JsonFormat;
+import com.google.protobuf.util.Timestamps;
+import dev.runplane.server.core.Execution;
+import dev.runplane.server.core.ExecutionEvent;
+import dev.runplane.server.core.ExecutionMode;
+import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.Step;
+import dev.runplane.server.core.StepStatus;
+import dev.runplane.server.core.Trigger;
+import dev.runplane.server.core.TriggerKind;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+
+/** Converts between the domain types of {@code core} and the runplane.v1 messages. */
+public final class ProtoMapper {
+
+    private static final JsonFormat.Printer JSON_PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
+    private static final JsonFormat.Parser JSON_PARSER = JsonFormat.parser();
+
+    private ProtoMapper() {
+    }
+
+    public static dev.runplane.v1.Execution toProto(Execution e) {
+        return toProto(e, Instant.now());
+    }
+
+    /** The execution as clients see it; durations that are still growing are measured at {@code now}. */
+    public static dev.runplane.v1.Execution toProto(Execution e, Instant now) {
+        dev.runplane.v1.Execution.Builder b = dev.runplane.v1.Execution.newBuilder()
+                .setId(e.id().toString())
+                .setPipeline(e.pipeline())
+                .setStatus(toProto(e.status()))
+                .setMode(toProto(e.mode()))
+                .setPriority(e.priority())
+                .putAllLabels(e.labels())
+                .setMessage(nullToEmpty(e.message()))
+                .setError(nullToEmpty(e.error()))
+                .setTrigger(toProto(e.trigger()))
+                .setParentId(idText(e.parentId()))
+                .setRerunOf(idText(e.rerunOf()))
+                .setDuplicateOf(idText(e.duplicateOf()))
+                .setRequestId(nullToEmpty(e.requestId()))
+                .setDedupKey(nullToEmpty(e.dedupKey()))
+                .setAttempt(e.attempt())
+                .setMaxAttempts(e.maxAttempts())
+                .setWorkerId(nullToEmpty(e.workerId()))
+                .setRevision(e.revision());
+        if (e.inputsJson() != null) {
+            b.setInputs(struct(e.inputsJson()));
+        }
+        if (e.outputsJson() != null) {
+            b.setOutputs(struct(e.outputsJson()));
+        }
+        for (Step step : e.steps()) {
+            b.addSteps(toProto(step));
+        }
+        if (e.maxRuntime() != null) {
+            b.setMaxRuntime(duration(e.maxRuntime()));
+        }
+        setTime(e.scheduledFor(), b::setScheduledFor);
+        setTime(e.createTime(), b::setCreateTime);
+        setTime(e.queueTime(), b::setQueueTime);
+        setTime(e.startTime(), b::setStartTime);
+        setTime(e.endTime(), b::setEndTime);
+        setTime(e.updateTime(), b::setUpdateTime);
+        Duration waiting = e.waitingTime(now);
+        if (waiting != null) {
+            b.setWaitingTime(duration(waiting));
+        }
+        Duration executing = e.executionTime(now);
+        if (executing != null) {
+            b.setExecutionTime(duration(executing));
+        }
+        return b.build();
+    }
+
+    public static dev.runplane.v1.ExecutionEvent toProto(ExecutionEvent event) {
+        dev.runplane.v1.ExecutionEvent.Builder b = dev.runplane.v1.ExecutionEvent.newBuilder()
+                .setSequence(event.sequence())
+                .setExecutionId(event.executionId().toString())
+                .setRevision(event.revision())
+                .setToStatus(toProto(event.toStatus()))
+                .setActor(nullToEmpty(event.actor()))
+                .setReason(nullToEmpty(event.reason()));
+        if (event.fromStatus() != null) {
+            b.setFromStatus(toProto(event.fromStatus()));
+        }
+        setTime(event.eventTime(), b::setEventTime);
+        if (event.execution() != null) {
+            b.setExecution(toProto(event.execution(), event.eventTime() != null ? event.eventTime() : Instant.now()));
+        }
+        return b.build();
+    }
+
+    public static dev.runplane.v1.Step toProto(Step step) {
+        dev.runplane.v1.Step.Builder b = dev.runplane.v1.Step.newBuilder()
+                .setName(step.name())
+                .setStatus(dev.runplane.v1.StepStatus.valueOf("STEP_STATUS_" + step.status().name()))
+                .setMessage(nullToEmpty(step.message()));
+        setTime(step.startTime(), b::setStartTime);
+        setTime(step.endTime(), b::setEndTime);
+        if (step.metricsJson() != null) {
+            b.setMetrics(struct(step.metricsJson()));
+        }
+        return b.build();
+    }
+
+    public static dev.runplane.v1.Trigger toProto(Trigger trigger) {
+        dev.runplane.v1.Trigger.Builder b = dev.runplane.v1.Trigger.newBuilder()
+                .setKind(dev.runplane.v1.TriggerKind.valueOf("TRIGGER_KIND_" + trigger.kind().name()))
+                .setActor(nullToEmpty(trigger.actor()));
+        if (trigger.variablesJson() != null) {
+            b.setVariables(struct(trigger.variablesJson()));
+        }
+        return b.build();
+    }
+
+    public static dev.runplane.v1.ExecutionStatus toProto(ExecutionStatus status) {
+        return dev.runplane.v1.ExecutionStatus.valueOf("EXECUTION_STATUS_" + status.name());
+    }
+
+    public static dev.runplane.v1.ExecutionMode toProto(ExecutionMode mode) {
+        return dev.runplane.v1.ExecutionMode.valueOf("EXECUTION_MODE_" + mode.name());
+    }
+
+    /** The domain status of a proto enum value that is neither UNSPECIFIED nor unknown to this server. */
+    public static ExecutionStatus fromProto(dev.runplane.v1.ExecutionStatus status) {
+        return ExecutionStatus.valueOf(status.name().substring("EXECUTION_STATUS_".length()));
+    }
+
+    public static ExecutionMode fromProto(dev.runplane.v1.ExecutionMode mode) {
+        return ExecutionMode.valueOf(mode.name().substring("EXECUTION_MODE_".length()));
+    }
+
+    public static TriggerKind fromProto(dev.runplane.v1.TriggerKind kind) {
+        return TriggerKind.valueOf(kind.name().substring("TRIGGER_KIND_".length()));
+    }
+
+    public static StepStatus fromProto(dev.runplane.v1.StepStatus status) {
+        return StepStatus.valueOf(status.name().substring("STEP_STATUS_".length()));
+    }
+
+    public static String json(Struct struct) {
+        try {
+            return JSON_PRINTER.print(struct);
+        } catch (InvalidProtocolBufferException e) {
+            // A Struct always prints; only a corrupt message could fail here.
+            throw new IllegalStateException("cannot print a Struct as JSON", e);
+        }
+    }
+
+    public static Struct struct(String json) {
+        Struct.Builder builder = Struct.newBuilder();
+        try {
+            JSON_PARSER.merge(json, builder);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("stored JSON is not an object: " + e.getMessage(), e);
+        }
+        return builder.build();
+    }
+
+    public static Instant instant(Timestamp timestamp) {
+        return Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos());
+    }
+
+    public static Duration duration(com.google.protobuf.Duration duration) {
+        return Duration.ofSeconds(duration.getSeconds(), duration.getNanos());
+    }
+
+    public static com.google.protobuf.Duration duration(Duration duration) {
+        return Durations.fromNanos(duration.toNanos());
+    }
+
+    private static void setTime(Instant time, java.util.function.Consumer<Timestamp> setter) {
+        if (time != null) {
+            setter.accept(Timestamps.fromNanos(time.getEpochSecond() * 1_000_000_000L + time.getNano()));
+        }
+    }
+
+    private static String idText(UUID id) {
+        return id == null ? "" : id.toString();
+    }
+
+    private static String nullToEmpty(String text) {
+        return text == null ? "" : text;
+    }
+}

@@ -1,0 +1,128 @@
+package dev.runplane.server.api;
+
+import com.google.protobuf.Duration;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.Timestamps;
+import dev.runplane.server.core.FieldViolation;
+import dev.runplane.server.core.InvalidArgumentException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Collects the field violations of one request, so that a client learns every bad field at once.
+ * Each check returns the parsed value (or null) and records what is wrong with the field's name.
+ */
+final class RequestChecks {
+
+    static final Pattern PIPELINE = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,127}");
+
+    private final List<FieldViolation> violations = new ArrayList<>();
+
+    void fail(String field, String description) {
+        violations.add(new FieldViolation(field, description));
+    }
+
+    /** Throws {@link InvalidArgumentException} if any check failed. */
+    void throwIfInvalid() {
+        if (!violations.isEmpty()) {
+            throw new InvalidArgumentException(violations);
+        }
+    }
+
+    /** A required id. */
+    UUID id(String field, String text) {
+        if (text.isEmpty()) {
+            fail(field, "is required");
+            return null;
+        }
+        return optionalId(field, text);
+    }
+
+    /** An optional id: empty means none. */
+    UUID optionalId(String field, String text) {
+        if (text.isEmpty()) {
+            return null;
+        }
+        try {
+            if (text.length() == 36) {
+                return UUID.fromString(text);
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        fail(field, "must be an execution id (a UUID such as 0190c3e4-5b6f-7a00-8b1c-2d3e4f5a6b7c)");
+        return null;
+    }
+
+    String pipeline(String field, String name) {
+        if (name.isEmpty()) {
+            fail(field, "is required");
+        } else if (!PIPELINE.matcher(name).matches()) {
+            fail(field, "must match [a-z0-9][a-z0-9_.-]{0,127}");
+        }
+        return name;
+    }
+
+    /** Optional free text with a length limit; empty becomes null. */
+    String text(String field, String text, int maxLength) {
+        if (text.length() > maxLength) {
+            fail(field, "must be at most " + maxLength + " characters");
+        } else if (text.indexOf('\0') >= 0) {
+            fail(field, "must not contain NUL characters");
+        }
+        return text.isEmpty() ? null : text;
+    }
+
+    /** A JSON object within the size limit; an absent Struct becomes {@code absent}. */
+    String json(String field, boolean present, Struct struct, int maxBytes, String absent) {
+        if (!present) {
+            return absent;
+        }
+        String json = ProtoMapper.json(struct);
+        if (json.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
+            fail(field, "must be at most " + maxBytes + " bytes as JSON");
+        } else if (json.contains("\\u0000")) {
+            fail(field, "must not contain NUL characters");
+        }
+        return json;
+    }
+
+    java.time.Instant time(String field, boolean present, Timestamp timestamp) {
+        if (!present) {
+            return null;
+        }
+        if (!Timestamps.isValid(timestamp)) {
+            fail(field, "is not a valid timestamp");
+            return null;
+        }
+        return ProtoMapper.instant(timestamp);
+    }
+
+    /** An optional positive duration no longer than {@code max}. */
+    java.time.Duration positiveDuration(String field, boolean present, Duration duration, java.time.Duration max) {
+        if (!present) {
+            return null;
+        }
+        if (!Durations.isValid(duration) || !Durations.isPositive(duration)) {
+            fail(field, "must be a positive duration");
+            return null;
+        }
+        java.time.Duration value = ProtoMapper.duration(duration);
+        if (value.compareTo(max) > 0) {
+            fail(field, "must be at most " + max.toSeconds() + "s");
+        }
+        return value;
+    }
+
+    int range(String field, int value, int min, int max) {
+        if (value < min || value > max) {
+            fail(field, "must be from " + min + " to " + max);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,116 @@
+package dev.runplane.server.api;
+
+import com.google.protobuf.CodedOutputStream;
+import dev.runplane.server.core.ExecutionMode;
+import dev.runplane.server.core.Limits;
+import dev.runplane.server.core.NewExecution;
+import dev.runplane.server.core.Trigger;
+import dev.runplane.server.core.TriggerKind;
+import dev.runplane.v1.RunRequest;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Checks a RunRequest against the contract and the limits, and turns it into a {@link NewExecution}. */
+final class RunRequestValidator {
+
+    static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-/]{0,62}");
+    static final Duration MAX_RUNTIME = Duration.ofDays(30);
+
+    private final Limits limits;
+
+    RunRequestValidator(Limits limits) {
+        this.limits = limits;
+    }
+
+    NewExecution validate(RunRequest request) {
+        RequestChecks checks = new RequestChecks();
+        String pipeline = checks.pipeline("pipeline", request.getPipeline());
+        String inputs = checks.json("inputs", request.hasInputs(), request.getInputs(), limits.maxPayloadBytes(), "{}");
+        Map<String, String> labels = request.getLabelsMap();
+        checkLabels(checks, labels);
+        ExecutionMode mode = switch (request.getMode()) {
+            case EXECUTION_MODE_UNSPECIFIED, EXECUTION_MODE_PRODUCTION -> ExecutionMode.PRODUCTION;
+            case EXECUTION_MODE_EXPERIMENT -> ExecutionMode.EXPERIMENT;
+            default -> {
+                checks.fail("mode", "must be EXECUTION_MODE_PRODUCTION or EXECUTION_MODE_EXPERIMENT");
+                yield null;
+            }
+        };
+        int priority = checks.range("priority", request.getPriority(), limits.minPriority(), limits.maxPriority());
+        String requestId = checks.text("request_id", request.getRequestId(), 128);
+        String dedupKey = checks.text("dedup_key", request.getDedupKey(), 256);
+        var scheduledFor = checks.time("scheduled_for", request.hasScheduledFor(), request.getScheduledFor());
+        var parentId = checks.optionalId("parent_id", request.getParentId());
+        Duration maxRuntime = checks.positiveDuration("max_runtime", request.hasMaxRuntime(), request.getMaxRuntime(),
+                MAX_RUNTIME);
+        int maxAttempts = request.getMaxAttempts() == 0 ? 1
+                : checks.range("max_attempts", request.getMaxAttempts(), 1, limits.maxAttempts());
+        Trigger trigger = trigger(checks, request);
+        checks.throwIfInvalid();
+        return new NewExecution(pipeline, mode, priority, labels, inputs, trigger, parentId, null, requestId,
+                requestId == null ? null : fingerprint(request), dedupKey, maxAttempts, maxRuntime, scheduledFor);
+    }
+
+    private void checkLabels(RequestChecks checks, Map<String, String> labels) {
+        if (labels.size() > limits.maxLabels()) {
+            checks.fail("labels", "must have at most " + limits.maxLabels() + " entries");
+            return;
+        }
+        for (Map.Entry<String, String> label : labels.entrySet()) {
+            if (!LABEL_KEY.matcher(label.getKey()).matches()) {
+                checks.fail("labels", "key '" + abbreviate(label.getKey()) + "' must match [A-Za-z0-9][A-Za-z0-9_.-/]{0,62}");
+            } else if (label.getValue().length() > limits.maxLabelValueLength()) {
+                checks.fail("labels", "value of '" + label.getKey() + "' must be at most "
+                        + limits.maxLabelValueLength() + " characters");
+            } else if (label.getValue().indexOf('\0') >= 0) {
+                checks.fail("labels", "value of '" + label.getKey() + "' must not contain NUL characters");
+            }
+        }
+    }
+
+    private Trigger trigger(RequestChecks checks, RunRequest request) {
+        if (!request.hasTrigger()) {
+            return Trigger.api();
+        }
+        var trigger = request.getTrigger();
+        TriggerKind kind = switch (trigger.getKind()) {
+            case TRIGGER_KIND_UNSPECIFIED -> TriggerKind.API;
+            case UNRECOGNIZED -> {
+                checks.fail("trigger.kind", "is not a known trigger kind");
+                yield TriggerKind.API;
+            }
+            default -> ProtoMapper.fromProto(trigger.getKind());
+        };
+        String actor = checks.text("trigger.actor", trigger.getActor(), 256);
+        String variables = checks.json("trigger.variables", trigger.hasVariables(), trigger.getVariables(),
+                limits.maxPayloadBytes(), null);
+        return new Trigger(kind, actor == null ? "" : actor, variables);
+    }
+
+    /** A digest of the whole request: a retry with the same request_id must carry the same request. */
+    static String fingerprint(com.google.protobuf.Message request) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+            out.useDeterministicSerialization(); // map entries in key order
+            request.writeTo(out);
+            out.flush();
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 64 ? text : text.substring(0, 64) + "...";
+    }
+}

@@ -1,0 +1,15 @@
+package dev.runplane.server.core;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * One committed change of an execution.
+ *
+ * @param fromStatus null for the event that created the execution
+ * @param execution  the execution as of this change, without steps, inputs and outputs
+ */
+public record ExecutionEvent(long sequence, UUID executionId, long revision, ExecutionStatus fromStatus,
+                             ExecutionStatus toStatus, Instant eventTime, String actor, String reason,
+                             Execution execution) {
+}

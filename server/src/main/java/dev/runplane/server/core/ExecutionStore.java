@@ -1,0 +1,21 @@
+package dev.runplane.server.core;
+
+import java.util.UUID;
+import reactor.core.publisher.Mono;
+
+/** The durable state of executions. Every change is one transaction together with its event. */
+public interface ExecutionStore {
+
+    /** Creates an execution (QUEUED, or SKIPPED by the creation rules) with its first event. */
+    Mono<Execution> create(NewExecution execution);
+
+    /** One execution with its steps; empty when there is none with this id. */
+    Mono<Execution> find(UUID id);
+
+    /**
+     * Applies one edge of the transition table atomically: the execution's status must be one of
+     * the action's sources when the change commits. Fails with {@link NotFoundException} or
+     * {@link TransitionRefusedException} (holding the current status) and changes nothing then.
+     */
+    Mono<Execution> transition(TransitionRequest request);
+}

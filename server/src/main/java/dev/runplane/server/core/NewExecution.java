@@ -1,0 +1,30 @@
+package dev.runplane.server.core;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A validated Run request: what the store needs to create an execution.
+ *
+ * @param scheduledFor not claimable before; null means now
+ * @param requestFingerprint a digest of the whole request, to tell a retry from a conflicting reuse
+ *                           of the same request id
+ */
+public record NewExecution(
+        String pipeline,
+        ExecutionMode mode,
+        int priority,
+        Map<String, String> labels,
+        String inputsJson,
+        Trigger trigger,
+        UUID parentId,
+        UUID rerunOf,
+        String requestId,
+        String requestFingerprint,
+        String dedupKey,
+        int maxAttempts,
+        Duration maxRuntime,
+        Instant scheduledFor) {
+}

@@ -1,0 +1,56 @@
+package dev.runplane.server.store;
+
+import dev.runplane.server.core.InvalidArgumentException;
+import dev.runplane.server.core.ServiceUnavailableException;
+import io.r2dbc.postgresql.api.PostgresqlException;
+import io.r2dbc.spi.R2dbcException;
+import io.r2dbc.spi.R2dbcNonTransientResourceException;
+import io.r2dbc.spi.R2dbcTransientResourceException;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Translates database failures into domain errors, by SQLSTATE and constraint (the shape of
+ * r2dbc-postgresql's ExceptionFactory). What it does not know stays as it is, and the gRPC error
+ * mapper turns it into INTERNAL without details.
+ */
+final class DatabaseErrors {
+
+    /** Foreign keys that a client can break with a bad reference: constraint → request field. */
+    private static final Map<String, String> REFERENCE_FIELDS = Map.of(
+            "executions_parent_id_fkey", "parent_id",
+            "executions_rerun_of_fkey", "id");
+
+    private DatabaseErrors() {
+    }
+
+    static Throwable translate(Throwable error) {
+        if (error instanceof PostgresqlException pg && "23503".equals(pg.getErrorDetails().getCode())) {
+            String field = pg.getErrorDetails().getConstraintName().map(REFERENCE_FIELDS::get).orElse(null);
+            if (field != null) {
+                return InvalidArgumentException.of(field, "no execution has this id");
+            }
+        }
+        if (isUnavailable(error)) {
+            return new ServiceUnavailableException("the database is unavailable; retry later", error);
+        }
+        return error;
+    }
+
+    /** Connection-level failures: the database is down, restarting or unreachable. */
+    static boolean isUnavailable(Throwable error) {
+        if (error instanceof R2dbcNonTransientResourceException || error instanceof R2dbcTransientResourceException
+                || error instanceof IOException || error instanceof TimeoutException) {
+            return true;
+        }
+        if (error instanceof R2dbcException r2dbc) {
+            String state = r2dbc.getSqlState();
+            // Class 08: connection exception; 57P01-57P03: admin shutdown, crash shutdown, cannot connect now.
+            return state != null && (state.startsWith("08") || state.startsWith("57P"));
+        }
+        // Pool and driver wrap I/O failures (a closed connection) in their own runtime exceptions.
+        Throwable cause = error.getCause();
+        return cause != null && cause != error && isUnavailable(cause);
+    }
+}

@@ -1,0 +1,195 @@
+package dev.runplane.server.store;
+
+import dev.runplane.server.core.Action;
+import dev.runplane.server.core.Execution;
+import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionStore;
+import dev.runplane.server.core.NewExecution;
+import dev.runplane.server.core.NotFoundException;
+import dev.runplane.server.core.TransitionRefusedException;
+import dev.runplane.server.core.TransitionRequest;
+import dev.runplane.server.core.Transitions;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.Row;
+import io.r2dbc.spi.Statement;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The executions, their steps and their events in PostgreSQL. Each write is ONE statement (and so
+ * one transaction): the row change and its event row commit together, or not at all.
+ */
+public final class PostgresExecutionStore implements ExecutionStore {
+
+    /** The event's snapshot: the row as written, less the bulky and derived columns. */
+    private static final String SNAPSHOT = "to_jsonb(e) - 'inputs' - 'outputs' - 'from_status'";
+
+    private static final String INSERT_SQL = """
+            WITH e AS (
+                INSERT INTO executions (id, pipeline, status, mode, priority, labels, inputs, trigger_kind,
+                    trigger_actor, trigger_variables, parent_id, rerun_of, request_id, request_fingerprint, dedup_key,
+                    max_attempts, max_runtime_ms, scheduled_for, create_time, queue_time, update_time, revision)
+                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17,
+                    coalesce($18::timestamptz, now()), now(), now(), now(), 1)
+                RETURNING %1$s
+            ), ev AS (
+                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, snapshot)
+                SELECT id, revision, NULL, status, update_time, $19, %2$s FROM e
+            )
+            SELECT %1$s FROM e
+            """.formatted(ExecutionReader.COLUMNS, SNAPSHOT);
+
+    private static final String FIND_SQL = "SELECT " + ExecutionReader.COLUMNS + " FROM executions WHERE id = $1";
+
+    private static final String STEPS_SQL = """
+            SELECT name, status, start_time, end_time, message, metrics
+            FROM execution_steps WHERE execution_id = $1 ORDER BY position
+            """;
+
+    private final ConnectionFactory connections;
+    private final Map<Action, String> transitionSql = new EnumMap<>(Action.class);
+
+    public PostgresExecutionStore(ConnectionFactory connections) {
+        this.connections = connections;
+        for (Action action : Action.values()) {
+            if (!Transitions.edges(action).isEmpty()) {
+                transitionSql.put(action, TransitionSql.build(action));
+            }
+        }
+    }
+
+    @Override
+    public Mono<Execution> create(NewExecution n) {
+        ExecutionStatus status = Transitions.create(Action.ENQUEUE);
+        return withConnection(connection -> {
+            Statement statement = connection.createStatement(INSERT_SQL);
+            Binder bind = new Binder(statement);
+            bind.value(0, Ids.newId(), UUID.class)
+                    .value(1, n.pipeline(), String.class)
+                    .value(2, status.name(), String.class)
+                    .value(3, n.mode().name(), String.class)
+                    .value(4, n.priority(), Integer.class)
+                    .value(5, ExecutionReader.labelsJson(n.labels()), String.class)
+                    .value(6, n.inputsJson() == null ? "{}" : n.inputsJson(), String.class)
+                    .value(7, n.trigger().kind().name(), String.class)
+                    .value(8, n.trigger().actor() == null ? "" : n.trigger().actor(), String.class)
+                    .value(9, n.trigger().variablesJson(), String.class)
+                    .value(10, n.parentId(), UUID.class)
+                    .value(11, n.rerunOf(), UUID.class)
+                    .value(12, n.requestId(), String.class)
+                    .value(13, n.requestFingerprint(), String.class)
+                    .value(14, n.dedupKey(), String.class)
+                    .value(15, n.maxAttempts(), Integer.class)
+                    .value(16, n.maxRuntime() == null ? null : n.maxRuntime().toMillis(), Long.class)
+                    .value(17, n.scheduledFor(), Instant.class)
+                    .value(18, "api", String.class);
+            return Mono.from(statement.execute())
+                    .flatMap(result -> Mono.from(result.map((row, meta) -> ExecutionReader.execution(new RowColumns(row)))));
+        });
+    }
+
+    @Override
+    public Mono<Execution> find(UUID id) {
+        return withConnection(connection -> {
+            Mono<Execution> execution = Mono.from(connection.createStatement(FIND_SQL).bind(0, id).execute())
+                    .flatMap(result -> Mono.from(result.map((row, meta) -> ExecutionReader.execution(new RowColumns(row)))));
+            return execution.flatMap(found -> Flux.from(connection.createStatement(STEPS_SQL).bind(0, id).execute())
+                    .flatMap(result -> result.map((row, meta) -> ExecutionReader.step(new RowColumns(row))))
+                    .collectList()
+                    .map(found::withSteps));
+        });
+    }
+
+    @Override
+    public Mono<Execution> transition(TransitionRequest request) {
+        String sql = transitionSql.get(request.action());
+        if (sql == null) {
+            return Mono.error(new TransitionRefusedException(null, request.action()));
+        }
+        return withConnection(connection -> {
+            Statement statement = connection.createStatement(sql);
+            new Binder(statement)
+                    .value(0, request.executionId(), UUID.class)
+                    .value(1, request.actor() == null ? "" : request.actor(), String.class)
+                    .value(2, request.reason() == null ? "" : request.reason(), String.class)
+                    .value(3, request.workerId(), String.class)
+                    .value(4, request.outputsJson(), String.class)
+                    .value(5, request.message(), String.class)
+                    .value(6, request.error(), String.class);
+            return Mono.from(statement.execute())
+                    .flatMap(result -> Mono.from(result.map((row, meta) -> outcome(row, request))))
+                    .switchIfEmpty(Mono.error(() -> NotFoundException.execution(request.executionId())));
+        });
+    }
+
+    /** A transition's single result row: the changed execution, or the status that refused it. */
+    private static Execution outcome(Row row, TransitionRequest request) {
+        if (row.get("id", UUID.class) == null) {
+            ExecutionStatus current = ExecutionStatus.valueOf(row.get("current_status", String.class));
+            throw new TransitionRefusedException(current, request.action());
+        }
+        return ExecutionReader.execution(new RowColumns(row));
+    }
+
+    private <T> Mono<T> withConnection(Function<Connection, Mono<T>> work) {
+        return Mono.usingWhen(connections.create(), work, Connection::close)
+                .onErrorMap(DatabaseErrors::translate);
+    }
+
+    /** Builds the one statement of each action from the transition table. */
+    static final class TransitionSql {
+
+        private TransitionSql() {
+        }
+
+        static String build(Action action) {
+            String toStatus = Transitions.edges(action).entrySet().stream()
+                    .map(edge -> "WHEN '" + edge.getKey().name() + "' THEN '" + edge.getValue().name() + "'")
+                    .collect(Collectors.joining(" ", "CASE status ", " END"));
+            String terminal = java.util.Arrays.stream(ExecutionStatus.values())
+                    .filter(ExecutionStatus::isTerminal)
+                    .map(s -> "'" + s.name() + "'")
+                    .collect(Collectors.joining(", "));
+            String returning = java.util.Arrays.stream(ExecutionReader.COLUMNS.split(", "))
+                    .map(column -> "x." + column)
+                    .collect(Collectors.joining(", "));
+            return """
+                    WITH old AS (
+                        SELECT id, status AS from_status, %1$s AS to_status
+                        FROM executions WHERE id = $1 FOR UPDATE
+                    ), e AS (
+                        UPDATE executions x SET
+                            status = old.to_status,
+                            revision = x.revision + 1,
+                            update_time = now(),
+                            queue_time = CASE WHEN old.to_status = 'QUEUED' THEN now() ELSE x.queue_time END,
+                            start_time = CASE WHEN old.to_status = 'RUNNING' THEN now() ELSE x.start_time END,
+                            end_time = CASE WHEN old.to_status IN (%2$s) THEN now() ELSE x.end_time END,
+                            attempt = CASE WHEN old.to_status = 'RUNNING' THEN x.attempt + 1 ELSE x.attempt END,
+                            cancel_time = CASE WHEN '%3$s' = 'CANCEL' THEN now() ELSE x.cancel_time END,
+                            lease_token = CASE WHEN old.to_status IN (%2$s) THEN NULL ELSE x.lease_token END,
+                            lease_expire_time = CASE WHEN old.to_status IN (%2$s) THEN NULL ELSE x.lease_expire_time END,
+                            worker_id = coalesce($4, x.worker_id),
+                            outputs = coalesce($5::jsonb, x.outputs),
+                            message = coalesce($6, CASE WHEN '%3$s' = 'CANCEL' AND $3 <> '' THEN $3 END, x.message),
+                            error = coalesce($7, x.error)
+                        FROM old
+                        WHERE x.id = old.id AND old.to_status IS NOT NULL
+                        RETURNING %4$s, old.from_status
+                    ), ev AS (
+                        INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor,
+                            reason, snapshot)
+                        SELECT id, revision, from_status, status, update_time, $2, $3, %5$s FROM e
+                    )
+                    SELECT old.from_status AS current_status, e.* FROM old LEFT JOIN e ON true
+                    """.formatted(toStatus, terminal, action.name(), returning, SNAPSHOT);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.runplane.server.testing;
+
+import dev.runplane.server.Application;
+import dev.runplane.server.ServerConfig;
+import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.WorkerServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A whole Runplane server on a fresh test database, reached through a real gRPC stack over an
+ * in-process transport. Close it after the test.
+ */
+public final class TestServer implements AutoCloseable {
+
+    private final DatabaseAddress database;
+    private final Application app;
+    private final ManagedChannel channel;
+
+    private TestServer(DatabaseAddress database, Application app, ManagedChannel channel) {
+        this.database = database;
+        this.app = app;
+        this.channel = channel;
+    }
+
+    public static TestServer start() {
+        return start(TestPostgres.newDatabase());
+    }
+
+    /** A server on an existing database (a second replica, say). */
+    public static TestServer start(DatabaseAddress database) {
+        String name = InProcessServerBuilder.generateName();
+        ServerConfig config = ServerConfig.defaults().withDatabaseUrl(TestPostgres.url(database)).withPort(0);
+        Application app = Application.start(config, InProcessServerBuilder.forName(name).directExecutor());
+        ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        return new TestServer(database, app, channel);
+    }
+
+    public ExecutionServiceGrpc.ExecutionServiceBlockingStub executions() {
+        return ExecutionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    public WorkerServiceGrpc.WorkerServiceBlockingStub workers() {
+        return WorkerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    public ManagedChannel channel() {
+        return channel;
+    }
+
+    public DatabaseAddress database() {
+        return database;
+    }
+
+    public Application app() {
+        return app;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        app.close();
+    }
+}

@@ -1,6 +1,12 @@
 package dev.runplane.server;
 
+import dev.runplane.server.api.AuthInterceptor;
 import dev.runplane.server.api.ExecutionGrpcService;
+import dev.runplane.server.api.KeyGrpcService;
+import dev.runplane.server.core.Authenticator;
+import dev.runplane.server.core.KeyStore;
+import dev.runplane.server.store.PostgresKeyStore;
+import java.time.Clock;
 import dev.runplane.server.api.WorkerGrpcService;
 import dev.runplane.server.core.Executions;
 import dev.runplane.server.store.Database;
@@ -9,8 +15,6 @@ import dev.runplane.server.store.EmbeddedDatabase;
 import dev.runplane.server.store.PostgresExecutionStore;
 import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,11 +41,21 @@ public final class Application implements AutoCloseable {
 
     /** Starts everything and listens on the configured Netty address. */
     public static Application start(ServerConfig config) {
-        return start(config, NettyServerBuilder.forAddress(new InetSocketAddress(config.bind(), config.port())));
+        return start(config, OperationsConfig.defaults());
+    }
+
+    /** Starts everything with these security and transport settings, on the configured Netty address. */
+    public static Application start(ServerConfig config, OperationsConfig ops) {
+        return start(config, ops, Transport.netty(config, ops));
     }
 
     /** Starts everything on the given transport (in-process in tests). */
     public static Application start(ServerConfig config, ServerBuilder<?> transport) {
+        return start(config, OperationsConfig.defaults(), transport);
+    }
+
+    /** Starts everything on the given transport with these security settings. */
+    public static Application start(ServerConfig config, OperationsConfig ops, ServerBuilder<?> transport) {
         EmbeddedDatabase embedded = null;
         Database database = null;
         try {
@@ -53,7 +67,7 @@ public final class Application implements AutoCloseable {
                 address = DatabaseAddress.parse(config.databaseUrl());
             }
             database = Database.open(address, config.poolSize());
-            return start(config, transport, embedded, database);
+            return start(config, ops, transport, embedded, database);
         } catch (RuntimeException e) {
             if (database != null) {
                 database.close();
@@ -65,12 +79,21 @@ public final class Application implements AutoCloseable {
         }
     }
 
-    private static Application start(ServerConfig config, ServerBuilder<?> transport, EmbeddedDatabase embedded,
-                                     Database database) {
+    private static Application start(ServerConfig config, OperationsConfig ops, ServerBuilder<?> transport,
+                                     EmbeddedDatabase embedded, Database database) {
         Executions executions = new Executions(new PostgresExecutionStore(database.pool()));
+        // Issue 7: keys, their admin service, and the interceptor in front of every call.
+        KeyStore keys = new PostgresKeyStore(database.pool());
+        Authenticator authenticator = new Authenticator(keys, ops.keyCacheTtl(), Clock.systemUTC());
+        StartupChecks.refuseOpenNonLoopbackBind(config, ops, authenticator);
+        transport.intercept(new AuthInterceptor(authenticator, ops.insecure(), ops.protectReflection(),
+                ops.maxStreamsPerKey()));
+        transport.maxInboundMessageSize(ops.transport().maxInboundMessageBytes())
+                .maxInboundMetadataSize(ops.transport().maxInboundMetadataBytes());
         List<BindableService> services = List.of(
                 new ExecutionGrpcService(executions, config.limits()),
-                new WorkerGrpcService());
+                new WorkerGrpcService(),
+                new KeyGrpcService(keys, authenticator, Clock.systemUTC()));
         RunplaneServer server = new RunplaneServer(transport, services).start();
         log.info("Runplane listening on {}:{} (database {})", config.bind(), server.port(), database.address());
         return new Application(config, embedded, database, server);

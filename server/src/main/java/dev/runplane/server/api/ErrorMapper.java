@@ -6,9 +6,12 @@ import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.ResourceInfo;
 import com.google.rpc.RetryInfo;
+import dev.runplane.server.core.AuthenticationException;
 import dev.runplane.server.core.FieldViolation;
 import dev.runplane.server.core.InvalidArgumentException;
 import dev.runplane.server.core.NotFoundException;
+import dev.runplane.server.core.PermissionDeniedException;
+import dev.runplane.server.core.ResourceExhaustedException;
 import dev.runplane.server.core.ServiceUnavailableException;
 import dev.runplane.server.core.TransitionRefusedException;
 import io.grpc.Status;
@@ -61,6 +64,16 @@ public final class ErrorMapper {
             return build(Code.UNAVAILABLE, unavailable.getMessage(), errorInfo("DATABASE_UNAVAILABLE"),
                     Any.pack(RetryInfo.newBuilder()
                             .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(1)).build()));
+        }
+        if (error instanceof AuthenticationException unauthenticated) {
+            return build(Code.UNAUTHENTICATED, unauthenticated.getMessage(), errorInfo(unauthenticated.reason()));
+        }
+        if (error instanceof PermissionDeniedException denied) {
+            return build(Code.PERMISSION_DENIED, denied.getMessage(), Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN)
+                    .setReason(denied.reason()).putMetadata("missing", denied.missing()).build()));
+        }
+        if (error instanceof ResourceExhaustedException exhausted) {
+            return build(Code.RESOURCE_EXHAUSTED, exhausted.getMessage(), errorInfo(exhausted.reason()));
         }
         log.error("Unexpected failure, answered INTERNAL", error);
         return Status.INTERNAL.withDescription("internal error; the server log has the details").asRuntimeException();

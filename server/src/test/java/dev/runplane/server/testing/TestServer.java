@@ -1,6 +1,7 @@
 package dev.runplane.server.testing;
 
 import dev.runplane.server.Application;
+import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.v1.ExecutionServiceGrpc;
@@ -32,9 +33,14 @@ public final class TestServer implements AutoCloseable {
 
     /** A server on an existing database (a second replica, say). */
     public static TestServer start(DatabaseAddress database) {
+        return start(database, OperationsConfig.defaults());
+    }
+
+    /** A server with these security settings (issue 7). */
+    public static TestServer start(DatabaseAddress database, OperationsConfig ops) {
         String name = InProcessServerBuilder.generateName();
         ServerConfig config = ServerConfig.defaults().withDatabaseUrl(TestPostgres.url(database)).withPort(0);
-        Application app = Application.start(config, InProcessServerBuilder.forName(name).directExecutor());
+        Application app = Application.start(config, ops, InProcessServerBuilder.forName(name).directExecutor());
         ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         return new TestServer(database, app, channel);
     }

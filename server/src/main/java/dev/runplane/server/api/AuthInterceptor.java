@@ -1,0 +1,239 @@
+package dev.runplane.server.api;
+
+import dev.runplane.server.core.ApiKey;
+import dev.runplane.server.core.AuthenticationException;
+import dev.runplane.server.core.Authenticator;
+import dev.runplane.server.core.PermissionDeniedException;
+import dev.runplane.server.core.ResourceExhaustedException;
+import dev.runplane.server.core.Scope;
+import dev.runplane.v1.PollRequest;
+import dev.runplane.v1.RunRequest;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.StatusRuntimeException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
+
+/**
+ * Every call passes here first: the API key (bearer token) is checked against {@link MethodScopes},
+ * a key's pipeline allow-list against the request, and a key's open streams against its limit.
+ * While no key exists, loopback callers (and, with --insecure, everyone) pass without one.
+ * Refusals go through {@link ErrorMapper}; a cached key costs no database round trip.
+ */
+public final class AuthInterceptor implements ServerInterceptor {
+
+    /** The key of the current call; absent during the loopback bootstrap. */
+    public static final Context.Key<ApiKey> API_KEY = Context.key("runplane-api-key");
+
+    static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    /** Where a request names its pipelines; a pipeline-restricted key may call only these methods. */
+    private static final Map<String, Function<Object, List<String>>> PIPELINES_OF = Map.of(
+            "runplane.v1.ExecutionService/Run", m -> List.of(((RunRequest) m).getPipeline()),
+            "runplane.v1.WorkerService/Poll", m -> ((PollRequest) m).getPipelinesList());
+
+    private static final String BOOTSTRAP = "";
+
+    private final Authenticator authenticator;
+    private final boolean insecure;
+    private final boolean protectReflection;
+    private final int maxStreamsPerKey;
+    private final Map<String, AtomicInteger> openStreams = new ConcurrentHashMap<>();
+
+    public AuthInterceptor(Authenticator authenticator, boolean insecure, boolean protectReflection,
+                           int maxStreamsPerKey) {
+        this.authenticator = authenticator;
+        this.insecure = insecure;
+        this.protectReflection = protectReflection;
+        this.maxStreamsPerKey = maxStreamsPerKey;
+    }
+
+    @Override
+    public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
+                                                                 ServerCallHandler<ReqT, RespT> next) {
+        MethodDescriptor<ReqT, RespT> method = call.getMethodDescriptor();
+        Scope scope = MethodScopes.required(method.getServiceName(), method.getBareMethodName(), protectReflection);
+        if (scope == null) {
+            return next.startCall(call, headers);
+        }
+        String authorization = headers.get(AUTHORIZATION);
+        boolean local = isLocal(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+        Mono<ApiKey> caller = authorization != null ? authenticator.verify(authorization)
+                : authenticator.keysExist().flatMap(exists -> !exists && (local || insecure) ? Mono.<ApiKey>empty()
+                        : authenticator.verify(null));
+        DeferredListener<ReqT> listener = new DeferredListener<>();
+        Context context = Context.current();
+        caller.map(key -> {
+                    checkScope(key, scope);
+                    if (!key.pipelines().isEmpty() && !PIPELINES_OF.containsKey(method.getFullMethodName())) {
+                        throw new PermissionDeniedException("PIPELINE_NOT_ALLOWED", String.join(",", key.pipelines()),
+                                "API key " + key.id() + " is restricted to pipelines " + key.pipelines() + " and "
+                                        + method.getBareMethodName() + " does not name a pipeline");
+                    }
+                    return key;
+                })
+                .map(java.util.Optional::of)
+                .defaultIfEmpty(java.util.Optional.empty())
+                .subscribe(key -> {
+                    String streamOwner = key.map(ApiKey::id).orElse(BOOTSTRAP);
+                    ServerCall<ReqT, RespT> counted = call;
+                    Runnable release = null;
+                    if (method.getType() != MethodDescriptor.MethodType.UNARY) {
+                        release = openStream(streamOwner);
+                        if (release == null) {
+                            refuse(call, listener, new ResourceExhaustedException("TOO_MANY_STREAMS",
+                                    "this API key has " + maxStreamsPerKey
+                                            + " streams open already (the limit); close one or retry later"));
+                            return;
+                        }
+                        counted = new ReleasingCall<>(call, release);
+                    }
+                    Context withKey = key.map(k -> context.withValue(API_KEY, k)).orElse(context);
+                    ServerCall.Listener<ReqT> real = Contexts.interceptCall(withKey, counted, headers, next);
+                    if (key.isPresent() && !key.get().pipelines().isEmpty()) {
+                        real = new PipelineCheck<>(real, counted, key.get(),
+                                PIPELINES_OF.get(method.getFullMethodName()));
+                    }
+                    if (release != null) {
+                        real = new ReleasingListener<>(real, release);
+                    }
+                    listener.start(real);
+                }, error -> refuse(call, listener, error));
+        return listener;
+    }
+
+    private static void checkScope(ApiKey key, Scope scope) {
+        if (!key.scopes().contains(scope)) {
+            throw new PermissionDeniedException("MISSING_SCOPE", scope.name().toLowerCase(),
+                    "API key " + key.id() + " lacks the scope '" + scope.name().toLowerCase() + "' that this call needs");
+        }
+    }
+
+    private <ReqT, RespT> void refuse(ServerCall<ReqT, RespT> call, DeferredListener<ReqT> listener, Throwable error) {
+        StatusRuntimeException status = ErrorMapper.toStatus(error);
+        Metadata trailers = status.getTrailers() != null ? status.getTrailers() : new Metadata();
+        call.close(status.getStatus(), trailers);
+        listener.start(new ServerCall.Listener<>() {
+        });
+    }
+
+    /** Counts a stream against its key; returns how to give it back, or null when the key is at its limit. */
+    private Runnable openStream(String owner) {
+        AtomicInteger count = openStreams.computeIfAbsent(owner, k -> new AtomicInteger());
+        if (count.incrementAndGet() > maxStreamsPerKey) {
+            count.decrementAndGet();
+            return null;
+        }
+        AtomicBoolean released = new AtomicBoolean();
+        return () -> {
+            if (released.compareAndSet(false, true)) {
+                count.decrementAndGet();
+            }
+        };
+    }
+
+    /** Gives a stream back when the server closes it. */
+    private static final class ReleasingCall<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
+
+        private final Runnable release;
+
+        ReleasingCall(ServerCall<ReqT, RespT> call, Runnable release) {
+            super(call);
+            this.release = release;
+        }
+
+        @Override
+        public void close(io.grpc.Status status, Metadata trailers) {
+            release.run();
+            super.close(status, trailers);
+        }
+    }
+
+    /** Gives a stream back when the client cancels it or it completes. */
+    private static final class ReleasingListener<ReqT> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
+
+        private final Runnable release;
+
+        ReleasingListener(ServerCall.Listener<ReqT> delegate, Runnable release) {
+            super(delegate);
+            this.release = release;
+        }
+
+        @Override
+        public void onCancel() {
+            release.run();
+            super.onCancel();
+        }
+
+        @Override
+        public void onComplete() {
+            release.run();
+            super.onComplete();
+        }
+    }
+
+    /** Calls from loopback, or over a transport without IP addresses (in-process), are local. */
+    static boolean isLocal(SocketAddress remote) {
+        if (remote instanceof InetSocketAddress inet) {
+            return inet.getAddress() != null && inet.getAddress().isLoopbackAddress();
+        }
+        return remote != null;
+    }
+
+    /** Refuses a request that names a pipeline outside the key's allow-list, before the service sees it. */
+    private static final class PipelineCheck<ReqT> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
+
+        private final ServerCall<ReqT, ?> call;
+        private final ApiKey key;
+        private final Function<Object, List<String>> pipelinesOf;
+        private boolean refused;
+
+        PipelineCheck(ServerCall.Listener<ReqT> delegate, ServerCall<ReqT, ?> call, ApiKey key,
+                      Function<Object, List<String>> pipelinesOf) {
+            super(delegate);
+            this.call = call;
+            this.key = key;
+            this.pipelinesOf = pipelinesOf;
+        }
+
+        @Override
+        public void onMessage(ReqT message) {
+            if (refused) {
+                return;
+            }
+            for (String pipeline : pipelinesOf.apply(message)) {
+                if (!key.allowsPipeline(pipeline)) {
+                    refused = true;
+                    StatusRuntimeException status = ErrorMapper.toStatus(new PermissionDeniedException(
+                            "PIPELINE_NOT_ALLOWED", pipeline, "API key " + key.id() + " may not use pipeline '"
+                            + pipeline + "' (allowed: " + String.join(", ", key.pipelines()) + ")"));
+                    call.close(status.getStatus(), status.getTrailers() != null ? status.getTrailers() : new Metadata());
+                    return;
+                }
+            }
+            super.onMessage(message);
+        }
+
+        @Override
+        public void onHalfClose() {
+            if (!refused) {
+                super.onHalfClose();
+            }
+        }
+    }
+}

@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 /** The launcher: {@code java -jar runplane.jar [options]} runs the server. */
 @Command(name = "runplane", mixinStandardHelpOptions = true, version = "Runplane 0.1.0",
         description = "A reactive gRPC control plane for pipeline executions.",
-        sortOptions = false)
+        sortOptions = false, subcommands = {dev.runplane.server.cli.KeysCommand.class})
 public final class Main implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "${env:RUNPLANE_PORT:-50051}",
@@ -40,6 +40,13 @@ public final class Main implements Callable<Integer> {
             description = "How long a stop waits for calls in flight (env RUNPLANE_DRAIN_TIME; default ${DEFAULT-VALUE}).")
     java.time.Duration drainTime;
 
+    /** Security, transport and metrics flags (issue 7). */
+    @CommandLine.Mixin
+    OperationsOptions operations;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
     }
@@ -49,7 +56,13 @@ public final class Main implements Callable<Integer> {
         ServerConfig defaults = ServerConfig.defaults();
         ServerConfig config = new ServerConfig(bind, port, dataDir, blankToNull(databaseUrl), poolSize, true, drainTime,
                 defaults.limits());
-        Application app = Application.start(config);
+        Application app;
+        try {
+            app = Application.start(config, operations.toConfig());
+        } catch (StartupChecks.StartupRefusedException e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return 2;
+        }
         AtomicBoolean stopped = new AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (stopped.compareAndSet(false, true)) {

@@ -7,6 +7,8 @@ import dev.runplane.server.core.Authenticator;
 import dev.runplane.server.core.KeyStore;
 import dev.runplane.server.store.PostgresKeyStore;
 import java.time.Clock;
+import dev.runplane.server.api.MetricsInterceptor;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.runplane.server.api.WorkerGrpcService;
 import dev.runplane.server.core.Executions;
 import dev.runplane.server.store.Database;
@@ -31,12 +33,15 @@ public final class Application implements AutoCloseable {
     private final EmbeddedDatabase embedded;
     private final Database database;
     private final RunplaneServer server;
+    private final Operations operations;
 
-    private Application(ServerConfig config, EmbeddedDatabase embedded, Database database, RunplaneServer server) {
+    private Application(ServerConfig config, EmbeddedDatabase embedded, Database database, RunplaneServer server,
+                        Operations operations) {
         this.config = config;
         this.embedded = embedded;
         this.database = database;
         this.server = server;
+        this.operations = operations;
     }
 
     /** Starts everything and listens on the configured Netty address. */
@@ -88,6 +93,10 @@ public final class Application implements AutoCloseable {
         StartupChecks.refuseOpenNonLoopbackBind(config, ops, authenticator);
         transport.intercept(new AuthInterceptor(authenticator, ops.insecure(), ops.protectReflection(),
                 ops.maxStreamsPerKey()));
+        PrometheusMeterRegistry registry = Operations.registryFor(ops);
+        if (registry != null) {
+            transport.intercept(new MetricsInterceptor(registry)); // added last, so it runs first
+        }
         transport.maxInboundMessageSize(ops.transport().maxInboundMessageBytes())
                 .maxInboundMetadataSize(ops.transport().maxInboundMetadataBytes());
         List<BindableService> services = List.of(
@@ -96,7 +105,9 @@ public final class Application implements AutoCloseable {
                 new KeyGrpcService(keys, authenticator, Clock.systemUTC()));
         RunplaneServer server = new RunplaneServer(transport, services).start();
         log.info("Runplane listening on {}:{} (database {})", config.bind(), server.port(), database.address());
-        return new Application(config, embedded, database, server);
+        Operations operations = new Operations(registry);
+        operations.start(ops, config.bind(), database, server.health());
+        return new Application(config, embedded, database, server, operations);
     }
 
     public int port() {
@@ -111,13 +122,28 @@ public final class Application implements AutoCloseable {
         return server;
     }
 
+    /** Database watch, draining signal and metrics endpoint. */
+    public Operations operations() {
+        return operations;
+    }
+
+    /** Cuts a graceful stop short (a second signal): calls still running are cancelled. */
+    public void stopNow() {
+        server.stopNow();
+    }
+
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }
 
     @Override
     public void close() {
+        // Health first (balancers stop sending), then the draining signal (streams end with UNAVAILABLE
+        // and their resume point), then no new calls and a bounded drain; the database goes last.
+        log.info("Stopping: health NOT_SERVING, draining calls for up to {}", config.drainTime());
+        operations.beginDrain(server.health());
         server.stop(config.drainTime().toMillis());
+        operations.close();
         database.close();
         if (embedded != null) {
             embedded.close();

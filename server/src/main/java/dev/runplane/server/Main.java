@@ -69,6 +69,7 @@ public final class Main implements Callable<Integer> {
                 app.close();
             }
         }, "runplane-shutdown"));
+        GracefulStop.install(app);
         app.awaitTermination();
         return 0;
     }

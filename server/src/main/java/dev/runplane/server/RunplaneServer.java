@@ -67,6 +67,11 @@ public final class RunplaneServer {
         }
     }
 
+    /** Stops at once: calls in flight are cancelled. */
+    public void stopNow() {
+        server.shutdownNow();
+    }
+
     public void awaitTermination() throws InterruptedException {
         server.awaitTermination();
     }

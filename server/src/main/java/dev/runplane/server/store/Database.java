@@ -68,6 +68,14 @@ public final class Database implements AutoCloseable {
                 result.migrationsExecuted);
     }
 
+    /** One {@code SELECT 1} through the pool: completes if the database answers (health checks). */
+    public reactor.core.publisher.Mono<Void> ping() {
+        return reactor.core.publisher.Mono.usingWhen(pool.create(),
+                c -> reactor.core.publisher.Mono.from(c.createStatement("SELECT 1").execute())
+                        .flatMap(r -> reactor.core.publisher.Mono.from(r.map((row, meta) -> 1))).then(),
+                io.r2dbc.spi.Connection::close);
+    }
+
     public ConnectionPool pool() {
         return this.pool;
     }

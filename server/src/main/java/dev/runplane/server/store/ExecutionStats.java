@@ -1,0 +1,46 @@
+package dev.runplane.server.store;
+
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import java.util.List;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Counts for the metrics gauges: executions by status, and the queue of each pipeline. */
+public final class ExecutionStats {
+
+    /** One pipeline's queue: how many wait, and how long the oldest has waited. */
+    public record Queue(String pipeline, long depth, double oldestAgeSeconds) {
+    }
+
+    /** Executions of one status. */
+    public record StatusCount(String status, long count) {
+    }
+
+    private final ConnectionFactory connections;
+
+    public ExecutionStats(ConnectionFactory connections) {
+        this.connections = connections;
+    }
+
+    public Mono<List<StatusCount>> byStatus() {
+        return query("SELECT status, count(*) AS n FROM executions GROUP BY status",
+                c -> Flux.from(c.createStatement("SELECT status, count(*) AS n FROM executions GROUP BY status").execute())
+                        .flatMap(r -> r.map((row, meta) -> new StatusCount(row.get("status", String.class),
+                                row.get("n", Long.class)))));
+    }
+
+    /** Walks the partial index of queued rows. */
+    public Mono<List<Queue>> queues() {
+        String sql = "SELECT pipeline, count(*) AS n, extract(epoch FROM now() - min(queue_time))::float8 AS age "
+                + "FROM executions WHERE status = 'QUEUED' GROUP BY pipeline";
+        return query(sql, c -> Flux.from(c.createStatement(sql).execute())
+                .flatMap(r -> r.map((row, meta) -> new Queue(row.get("pipeline", String.class), row.get("n", Long.class),
+                        row.get("age", Double.class) == null ? 0 : row.get("age", Double.class)))));
+    }
+
+    private <T> Mono<List<T>> query(String sql, java.util.function.Function<Connection, Flux<T>> work) {
+        return Flux.usingWhen(connections.create(), work, Connection::close).collectList()
+                .onErrorMap(DatabaseErrors::translate);
+    }
+}

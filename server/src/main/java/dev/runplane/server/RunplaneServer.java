@@ -67,6 +67,10 @@ public final class RunplaneServer {
         }
     }
 
+    public boolean isTerminated() {
+        return server.isTerminated();
+    }
+
     /** Stops at once: calls in flight are cancelled. */
     public void stopNow() {
         server.shutdownNow();

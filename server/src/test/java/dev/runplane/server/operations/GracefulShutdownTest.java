@@ -1,0 +1,158 @@
+package dev.runplane.server.operations;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import dev.runplane.server.Application;
+import dev.runplane.server.OperationsConfig;
+import dev.runplane.server.ServerConfig;
+import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.testing.TestPostgres;
+import dev.runplane.server.testing.TestServer;
+import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.RunRequest;
+import dev.runplane.v1.RunResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** SIGTERM to a real server process while Runs are in flight, with a second replica to move to. */
+class GracefulShutdownTest {
+
+    private static final Pattern LISTENING = Pattern.compile("Runplane listening on [^:]+:(\\d+)");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void sigtermDuringInFlightRunsLosesNothingAndClientsMoveToTheOtherReplica() throws Exception {
+        DatabaseAddress database = TestPostgres.newDatabase();
+        Path log = dir.resolve("server.log");
+        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.runplane.server.Main",
+                "--port", "0", "--database-url", TestPostgres.url(database), "--drain-time", "10s")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try (TestServer other = TestServer.start(database)) {
+            int port = awaitPort(log, process);
+            ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+            List<String> healthSeen = new CopyOnWriteArrayList<>();
+            AtomicBoolean healthStreamEnded = new AtomicBoolean();
+            HealthGrpc.newStub(channel).watch(HealthCheckRequest.getDefaultInstance(), new StreamObserver<>() {
+                @Override
+                public void onNext(HealthCheckResponse value) {
+                    healthSeen.add(value.getStatus().name());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    healthStreamEnded.set(true);
+                }
+
+                @Override
+                public void onCompleted() {
+                    healthStreamEnded.set(true);
+                }
+            });
+            DatabaseOutageTest.await("the health stream is open", () -> !healthSeen.isEmpty(), Duration.ofSeconds(10));
+            List<ListenableFuture<RunResponse>> runs = new ArrayList<>();
+            ExecutionServiceGrpc.ExecutionServiceFutureStub stub = ExecutionServiceGrpc.newFutureStub(channel);
+            for (int i = 0; i < 200; i++) {
+                runs.add(stub.withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .run(RunRequest.newBuilder().setPipeline("deploy").setRequestId(UUID.randomUUID().toString())
+                                .build()));
+                if (i == 100) {
+                    process.destroy(); // SIGTERM, with 100 Runs in flight and 100 more to come
+                }
+            }
+            List<String> stored = new ArrayList<>();
+            List<RunRequest> toRetry = new ArrayList<>();
+            for (int i = 0; i < runs.size(); i++) {
+                try {
+                    stored.add(runs.get(i).get(60, TimeUnit.SECONDS).getExecution().getId());
+                } catch (ExecutionException e) {
+                    Status status = Status.fromThrowable(e.getCause());
+                    assertEquals(Status.Code.UNAVAILABLE, status.getCode(), "retryable: " + status);
+                    toRetry.add(RunRequest.newBuilder().setPipeline("deploy").build());
+                }
+            }
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the server stopped");
+            assertEquals(0, process.exitValue());
+            // The clients that were refused move to the other replica.
+            for (RunRequest retry : toRetry) {
+                stored.add(other.executions().run(retry).getExecution().getId());
+            }
+            try (Connection c = TestPostgres.jdbc(database);
+                 PreparedStatement s = c.prepareStatement("SELECT count(*) FROM executions WHERE id = ANY (?)")) {
+                s.setArray(1, c.createArrayOf("uuid", stored.stream().map(UUID::fromString).toArray()));
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    assertEquals(200, rs.getInt(1), "every Run answered OK is stored");
+                }
+            }
+            DatabaseOutageTest.await("the health stream ended", healthStreamEnded::get, Duration.ofSeconds(10));
+            assertEquals("SERVING", healthSeen.get(0));
+            assertTrue(healthSeen.contains("NOT_SERVING"), "health went NOT_SERVING before the end: " + healthSeen);
+            String text = Files.readString(log);
+            assertTrue(text.indexOf("Stopping: health NOT_SERVING") < text.indexOf("Runplane stopped"), text);
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
+    void drainingSignalFiresBeforeTheServerStops() {
+        ServerConfig config = ServerConfig.defaults().withDatabaseUrl(TestPostgres.url(TestPostgres.newDatabase()))
+                .withPort(0);
+        Application app = Application.start(config, OperationsConfig.defaults());
+        AtomicBoolean drained = new AtomicBoolean();
+        List<Boolean> serverRunningWhenDrained = new ArrayList<>();
+        app.operations().draining().doOnTerminate(() -> {
+            drained.set(true);
+            serverRunningWhenDrained.add(!app.server().isTerminated());
+        }).subscribe();
+        assertTrue(!drained.get());
+        app.close();
+        assertTrue(drained.get());
+        assertEquals(List.of(true), serverRunningWhenDrained, "streams hear it while the server still runs");
+    }
+
+    private static int awaitPort(Path log, Process process) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log)) {
+                Matcher m = LISTENING.matcher(Files.readString(log));
+                if (m.find()) {
+                    return Integer.parseInt(m.group(1));
+                }
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("server exited: " + Files.readString(log));
+            }
+            Thread.sleep(50); // polling the log with a deadline
+        }
+        throw new AssertionError("server did not start: " + Files.readString(log));
+    }
+}

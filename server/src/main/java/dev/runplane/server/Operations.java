@@ -84,6 +84,14 @@ public final class Operations implements AutoCloseable {
         return draining.asMono();
     }
 
+    /**
+     * Where other parts register their meters (open watch streams, event-hub lag); null when
+     * metrics are off, so callers skip registration.
+     */
+    public io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
     public boolean databaseUp() {
         return databaseUp;
     }

@@ -47,8 +47,6 @@ public final class AuthInterceptor implements ServerInterceptor {
             "runplane.v1.ExecutionService/Run", m -> List.of(((RunRequest) m).getPipeline()),
             "runplane.v1.WorkerService/Poll", m -> ((PollRequest) m).getPipelinesList());
 
-    private static final String BOOTSTRAP = "";
-
     private final Authenticator authenticator;
     private final boolean insecure;
     private final boolean protectReflection;
@@ -90,11 +88,11 @@ public final class AuthInterceptor implements ServerInterceptor {
                 .map(java.util.Optional::of)
                 .defaultIfEmpty(java.util.Optional.empty())
                 .subscribe(key -> {
-                    String streamOwner = key.map(ApiKey::id).orElse(BOOTSTRAP);
                     ServerCall<ReqT, RespT> counted = call;
                     Runnable release = null;
-                    if (method.getType() != MethodDescriptor.MethodType.UNARY) {
-                        release = openStream(streamOwner);
+                    // The limit is per key: keyless bootstrap calls (loopback, before any key) are not counted.
+                    if (key.isPresent() && method.getType() != MethodDescriptor.MethodType.UNARY) {
+                        release = openStream(key.get().id());
                         if (release == null) {
                             refuse(call, listener, new ResourceExhaustedException("TOO_MANY_STREAMS",
                                     "this API key has " + maxStreamsPerKey

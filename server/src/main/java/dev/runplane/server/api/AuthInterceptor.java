@@ -37,6 +37,8 @@ import reactor.core.publisher.Mono;
  */
 public final class AuthInterceptor implements ServerInterceptor {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AuthInterceptor.class);
+
     /** The key of the current call; absent during the loopback bootstrap. */
     public static final Context.Key<ApiKey> API_KEY = Context.key("runplane-api-key");
 
@@ -124,6 +126,9 @@ public final class AuthInterceptor implements ServerInterceptor {
 
     private <ReqT, RespT> void refuse(ServerCall<ReqT, RespT> call, DeferredListener<ReqT> listener, Throwable error) {
         StatusRuntimeException status = ErrorMapper.toStatus(error);
+        // Debug only: a flood of bad keys must not flood the log. The message names a key id, never a secret.
+        log.debug("Refused {}: {} {}", call.getMethodDescriptor().getFullMethodName(), status.getStatus().getCode(),
+                status.getStatus().getDescription());
         Metadata trailers = status.getTrailers() != null ? status.getTrailers() : new Metadata();
         call.close(status.getStatus(), trailers);
         listener.start(new ServerCall.Listener<>() {

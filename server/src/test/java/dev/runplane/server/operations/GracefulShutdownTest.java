@@ -123,6 +123,47 @@ class GracefulShutdownTest {
     }
 
     @Test
+    void secondSigtermCutsTheDrainShort() throws Exception {
+        DatabaseAddress database = TestPostgres.newDatabase();
+        Path log = dir.resolve("server2.log");
+        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "dev.runplane.server.Main",
+                "--port", "0", "--database-url", TestPostgres.url(database), "--drain-time", "120s")
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            int port = awaitPort(log, process);
+            ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+            List<String> healthSeen = new CopyOnWriteArrayList<>();
+            // An open stream keeps the drain going until the drain time ends (120 s here).
+            HealthGrpc.newStub(channel).watch(HealthCheckRequest.getDefaultInstance(), new StreamObserver<>() {
+                @Override
+                public void onNext(HealthCheckResponse value) {
+                    healthSeen.add(value.getStatus().name());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            });
+            DatabaseOutageTest.await("the stream is open", () -> !healthSeen.isEmpty(), Duration.ofSeconds(10));
+            process.destroy(); // first SIGTERM: graceful
+            DatabaseOutageTest.await("the drain began", () -> healthSeen.contains("NOT_SERVING"), Duration.ofSeconds(10));
+            assertTrue(process.isAlive(), "still draining");
+            process.destroy(); // second SIGTERM: at once
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS), "stopped long before the 120 s drain time");
+            String text = Files.readString(log);
+            assertTrue(text.contains("received again: stopping at once") && text.contains("Runplane stopped"), text);
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+
+    @Test
     void drainingSignalFiresBeforeTheServerStops() {
         ServerConfig config = ServerConfig.defaults().withDatabaseUrl(TestPostgres.url(TestPostgres.newDatabase()))
                 .withPort(0);

@@ -6,6 +6,7 @@ import dev.runplane.server.core.Executions;
 import dev.runplane.server.store.Database;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.store.EmbeddedDatabase;
+import dev.runplane.server.store.PostgresExecutionQueries;
 import dev.runplane.server.store.PostgresExecutionStore;
 import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
@@ -67,7 +68,8 @@ public final class Application implements AutoCloseable {
 
     private static Application start(ServerConfig config, ServerBuilder<?> transport, EmbeddedDatabase embedded,
                                      Database database) {
-        Executions executions = new Executions(new PostgresExecutionStore(database.pool()));
+        Executions executions = new Executions(new PostgresExecutionStore(database.pool()),
+                new PostgresExecutionQueries(database.pool()));
         List<BindableService> services = List.of(
                 new ExecutionGrpcService(executions, config.limits()),
                 new WorkerGrpcService());

@@ -168,9 +168,9 @@ class SearchTest {
     }
 
     static List<String> orders() {
-        List<String> orders = new ArrayList<>(List.of("", "create_time desc"));
+        // "" is create_time desc; a key alone is ascending.
+        List<String> orders = new ArrayList<>(List.of("", "priority"));
         for (String key : List.of("create_time", "start_time", "end_time", "priority", "execution_time")) {
-            orders.add(key);
             orders.add(key + " asc");
             orders.add(key + " DESC");
         }

@@ -152,6 +152,70 @@ class RunSemanticsTest {
         assertEquals(20, executions.stream().map(Execution::getId).distinct().count(), "20 rows");
     }
 
+    /**
+     * Runs with one dedup key while another task keeps cancelling whichever execution holds it: a
+     * Run that collides with a holder that is gone by the time it looks tries again, so every Run
+     * answers (QUEUED, or SKIPPED pointing at an execution of the same key), and at most one is active.
+     */
+    @RepeatedTest(3)
+    void dedupRunsRacingCancelsOfTheHolderAllAnswer() throws Exception {
+        String key = unique("churn");
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger cancelled = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ExecutorService canceller = java.util.concurrent.Executors.newSingleThreadExecutor();
+        java.util.concurrent.Future<?> cancelling = canceller.submit(() -> {
+            try (Connection c = TestPostgres.jdbc(server.database());
+                 PreparedStatement active = c.prepareStatement(
+                         "SELECT id FROM executions WHERE dedup_key = ? AND status = 'QUEUED'")) {
+                active.setString(1, key);
+                while (!stop.get()) {
+                    try (ResultSet r = active.executeQuery()) {
+                        while (r.next()) {
+                            server.executions().cancel(CancelRequest.newBuilder().setId(r.getString(1)).build());
+                            cancelled.incrementAndGet();
+                        }
+                    }
+                }
+            }
+            return null;
+        });
+        List<Execution> executions = new ArrayList<>();
+        try {
+            RunRequest request = RunRequest.newBuilder().setPipeline("churn").setDedupKey(key).build();
+            // 10 at a time: fewer than the pool's connections, so a stall can only be a real wait.
+            for (int round = 0; round < 8; round++) {
+                concurrently(request, 10).forEach(response -> executions.add(response.getExecution()));
+            }
+        } finally {
+            stop.set(true);
+            cancelling.get(30, TimeUnit.SECONDS);
+            canceller.shutdown();
+        }
+        Set<String> ids = new HashSet<>();
+        executions.forEach(e -> ids.add(e.getId()));
+        assertEquals(80, ids.size(), "every Run made its own row");
+        for (Execution e : executions) {
+            assertEquals(key, e.getDedupKey());
+            if (e.getStatus() == ExecutionStatus.EXECUTION_STATUS_SKIPPED) {
+                Execution holder = server.executions().getExecution(GetExecutionRequest.newBuilder()
+                        .setId(e.getDuplicateOf()).build()).getExecution();
+                assertEquals(key, holder.getDedupKey());
+            } else {
+                assertEquals(ExecutionStatus.EXECUTION_STATUS_QUEUED, e.getStatus());
+            }
+        }
+        assertTrue(cancelled.get() > 0, "holders were cancelled during the runs");
+        try (Connection c = TestPostgres.jdbc(server.database());
+             PreparedStatement s = c.prepareStatement("SELECT count(*) FROM executions WHERE dedup_key = ?"
+                     + " AND status IN ('QUEUED', 'RUNNING', 'CANCELLING')")) {
+            s.setString(1, key);
+            try (ResultSet r = s.executeQuery()) {
+                r.next();
+                assertTrue(r.getInt(1) <= 1, "at most one active execution per key");
+            }
+        }
+    }
+
     @Test
     void scheduledForParentAndTriggerAreStoredAndReturned() {
         Execution parent = run(RunRequest.newBuilder().setPipeline("parent").build());

@@ -3,7 +3,6 @@ package dev.runplane.server.api;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionFilter;
-import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.SearchRequest;
 import dev.runplane.v1.SearchResponse;
@@ -60,27 +59,39 @@ class SearchPagingStabilityTest {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger inserted = new AtomicInteger();
         ExecutorService inserter = Executors.newSingleThreadExecutor();
-        ExecutionServiceGrpc.ExecutionServiceBlockingStub stub = server.executions();
         Future<?> inserting = inserter.submit(() -> {
             int i = 0;
             while (!stop.get()) {
-                stub.run(RunRequest.newBuilder().setPipeline("stable").setPriority(i++ % 21 - 10).build());
+                // A new stub per call: each carries its own deadline.
+                server.executions().run(RunRequest.newBuilder().setPipeline("stable").setPriority(i++ % 21 - 10)
+                        .build());
                 inserted.incrementAndGet();
             }
         });
         try {
             // Let the inserter get going before the first page.
-            awaitAtLeast(inserted, 5);
+            awaitAtLeast(inserted, 5, inserting);
             List<String> seen = new ArrayList<>();
+            Set<String> seenOnce = new HashSet<>();
             String token = "";
             do {
                 SearchResponse page = server.executions().search(SearchRequest.newBuilder()
                         .setFilter(ExecutionFilter.newBuilder().addPipelines("stable")).setOrderBy(orderBy)
                         .setPageSize(17).setPageToken(token).build());
                 page.getExecutionsList().stream().map(Execution::getId).forEach(seen::add);
+                seenOnce.addAll(seen.subList(seen.size() - page.getExecutionsCount(), seen.size()));
                 token = page.getNextPageToken();
-                // Every page boundary sees new rows committed before the next page is read.
-                awaitAtLeast(inserted, inserted.get() + 1);
+                if (!stop.get()) {
+                    if (seenOnce.containsAll(existing)) {
+                        // Past every earlier row: stop inserting, or an ascending scan could chase
+                        // the inserter's tail forever. Then read on to the end.
+                        stop.set(true);
+                        inserting.get(30, TimeUnit.SECONDS);
+                    } else {
+                        // Every page boundary sees new rows committed before the next page is read.
+                        awaitAtLeast(inserted, inserted.get() + 1, inserting);
+                    }
+                }
             } while (!token.isEmpty());
 
             assertEquals(seen.size(), new HashSet<>(seen).size(), "no row twice");
@@ -92,9 +103,12 @@ class SearchPagingStabilityTest {
         }
     }
 
-    private static void awaitAtLeast(AtomicInteger counter, int count) throws InterruptedException {
+    private static void awaitAtLeast(AtomicInteger counter, int count, Future<?> inserting) throws Exception {
         Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
         while (counter.get() < count) {
+            if (inserting.isDone()) {
+                inserting.get(); // throws what stopped the inserter
+            }
             assertTrue(Instant.now().isBefore(deadline), "the inserter made no progress");
             TimeUnit.MILLISECONDS.sleep(5);
         }

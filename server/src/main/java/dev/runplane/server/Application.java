@@ -6,17 +6,18 @@ import dev.runplane.server.api.KeyGrpcService;
 import dev.runplane.server.api.MetricsInterceptor;
 import dev.runplane.server.api.WorkerGrpcService;
 import dev.runplane.server.core.Authenticator;
-import dev.runplane.server.core.KeyStore;
-import dev.runplane.server.store.PostgresKeyStore;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Clock;
 import dev.runplane.server.core.Executions;
+import dev.runplane.server.core.KeyStore;
 import dev.runplane.server.store.Database;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.store.EmbeddedDatabase;
+import dev.runplane.server.store.PostgresExecutionQueries;
 import dev.runplane.server.store.PostgresExecutionStore;
+import dev.runplane.server.store.PostgresKeyStore;
 import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Clock;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,7 +87,8 @@ public final class Application implements AutoCloseable {
 
     private static Application start(ServerConfig config, OperationsConfig ops, ServerBuilder<?> transport,
                                      EmbeddedDatabase embedded, Database database) {
-        Executions executions = new Executions(new PostgresExecutionStore(database.pool()));
+        Executions executions = new Executions(new PostgresExecutionStore(database.pool()),
+                new PostgresExecutionQueries(database.pool()));
         // Issue 7: keys, their admin service, and the interceptor in front of every call.
         KeyStore keys = new PostgresKeyStore(database.pool());
         Authenticator authenticator = new Authenticator(keys, ops.keyCacheTtl(), Clock.systemUTC());

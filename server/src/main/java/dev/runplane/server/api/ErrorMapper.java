@@ -7,10 +7,12 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.ResourceInfo;
 import com.google.rpc.RetryInfo;
 import dev.runplane.server.core.AuthenticationException;
+import dev.runplane.server.core.ContentionException;
 import dev.runplane.server.core.FieldViolation;
 import dev.runplane.server.core.InvalidArgumentException;
 import dev.runplane.server.core.NotFoundException;
 import dev.runplane.server.core.PermissionDeniedException;
+import dev.runplane.server.core.RequestIdConflictException;
 import dev.runplane.server.core.ResourceExhaustedException;
 import dev.runplane.server.core.ServiceUnavailableException;
 import dev.runplane.server.core.TransitionRefusedException;
@@ -59,6 +61,20 @@ public final class ErrorMapper {
                 info.putMetadata("status", refused.from().name());
             }
             return build(Code.FAILED_PRECONDITION, refused.getMessage(), Any.pack(info.build()));
+        }
+        if (error instanceof RequestIdConflictException conflict) {
+            return build(Code.ALREADY_EXISTS, conflict.getMessage(),
+                    Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("REQUEST_ID_REUSED")
+                            .putMetadata("request_id", conflict.requestId())
+                            .putMetadata("execution_id", conflict.executionId().toString()).build()),
+                    Any.pack(ResourceInfo.newBuilder().setResourceType("execution")
+                            .setResourceName(conflict.executionId().toString())
+                            .setDescription("holds request_id " + conflict.requestId()).build()));
+        }
+        if (error instanceof ContentionException contention) {
+            return build(Code.ABORTED, contention.getMessage(), errorInfo("CONTENTION"),
+                    Any.pack(RetryInfo.newBuilder()
+                            .setRetryDelay(com.google.protobuf.Duration.newBuilder().setNanos(100_000_000)).build()));
         }
         if (error instanceof ServiceUnavailableException unavailable) {
             return build(Code.UNAVAILABLE, unavailable.getMessage(), errorInfo("DATABASE_UNAVAILABLE"),

@@ -7,9 +7,16 @@ import dev.runplane.v1.CancelResponse;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.GetExecutionResponse;
+import dev.runplane.v1.ListExecutionEventsRequest;
+import dev.runplane.v1.ListExecutionEventsResponse;
+import dev.runplane.v1.RerunRequest;
+import dev.runplane.v1.RerunResponse;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.RunResponse;
+import dev.runplane.v1.SearchRequest;
+import dev.runplane.v1.SearchResponse;
 import io.grpc.stub.StreamObserver;
+import java.time.Instant;
 import java.util.UUID;
 import reactor.core.publisher.Mono;
 
@@ -18,10 +25,14 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
 
     private final Executions executions;
     private final RunRequestValidator runValidator;
+    private final SearchRequestValidator searchValidator;
+    private final Limits limits;
 
     public ExecutionGrpcService(Executions executions, Limits limits) {
         this.executions = executions;
         this.runValidator = new RunRequestValidator(limits);
+        this.searchValidator = new SearchRequestValidator(limits);
+        this.limits = limits;
     }
 
     @Override
@@ -49,6 +60,66 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
                 })
                 .flatMap(id -> executions.cancel(id, "api", request.getReason()))
                 .map(e -> CancelResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+    }
+
+    @Override
+    public void search(SearchRequest request, StreamObserver<SearchResponse> observer) {
+        GrpcReactor.unary(Mono.fromCallable(() -> searchValidator.validate(request))
+                .flatMap(executions::search)
+                .map(page -> {
+                    Instant now = Instant.now();
+                    SearchResponse.Builder response = SearchResponse.newBuilder();
+                    page.executions().forEach(e -> response.addExecutions(ProtoMapper.toProto(e, now)));
+                    if (page.nextPageToken() != null) {
+                        response.setNextPageToken(page.nextPageToken());
+                    }
+                    if (page.totalSize() != null) {
+                        response.setTotalSize(page.totalSize());
+                    }
+                    return response.build();
+                }), observer);
+    }
+
+    @Override
+    public void rerun(RerunRequest request, StreamObserver<RerunResponse> observer) {
+        GrpcReactor.unary(Mono.fromCallable(() -> {
+                    RequestChecks checks = new RequestChecks();
+                    UUID id = checks.id("id", request.getId());
+                    String inputs = checks.json("inputs", request.hasInputs(), request.getInputs(),
+                            limits.maxPayloadBytes(), null);
+                    Integer priority = request.hasPriority()
+                            ? checks.range("priority", request.getPriority(), limits.minPriority(), limits.maxPriority())
+                            : null;
+                    String requestId = checks.text("request_id", request.getRequestId(), 128);
+                    checks.throwIfInvalid();
+                    return new dev.runplane.server.core.RerunRequest(id, inputs, priority, requestId,
+                            requestId == null ? null : RunRequestValidator.fingerprint(request));
+                })
+                .flatMap(rerun -> executions.rerun(rerun, "api"))
+                .map(e -> RerunResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+    }
+
+    @Override
+    public void listExecutionEvents(ListExecutionEventsRequest request,
+                                    StreamObserver<ListExecutionEventsResponse> observer) {
+        GrpcReactor.unary(Mono.fromCallable(() -> {
+                    RequestChecks checks = new RequestChecks();
+                    UUID id = checks.id("id", request.getId());
+                    int pageSize = SearchRequestValidator.pageSize(checks, request.getPageSize(), 100);
+                    String token = checks.text("page_token", request.getPageToken(),
+                            SearchRequestValidator.MAX_PAGE_TOKEN_LENGTH);
+                    checks.throwIfInvalid();
+                    return executions.events(id, pageSize, token);
+                })
+                .flatMap(page -> page)
+                .map(page -> {
+                    ListExecutionEventsResponse.Builder response = ListExecutionEventsResponse.newBuilder();
+                    page.events().forEach(event -> response.addEvents(ProtoMapper.toProto(event)));
+                    if (page.nextPageToken() != null) {
+                        response.setNextPageToken(page.nextPageToken());
+                    }
+                    return response.build();
+                }), observer);
     }
 
     private static UUID requiredId(String text) {

@@ -34,7 +34,7 @@ final class RunRequestValidator {
         String pipeline = checks.pipeline("pipeline", request.getPipeline());
         String inputs = checks.json("inputs", request.hasInputs(), request.getInputs(), limits.maxPayloadBytes(), "{}");
         Map<String, String> labels = request.getLabelsMap();
-        checkLabels(checks, labels);
+        checkLabels(checks, "labels", labels, limits);
         ExecutionMode mode = switch (request.getMode()) {
             case EXECUTION_MODE_UNSPECIFIED, EXECUTION_MODE_PRODUCTION -> ExecutionMode.PRODUCTION;
             case EXECUTION_MODE_EXPERIMENT -> ExecutionMode.EXPERIMENT;
@@ -58,19 +58,20 @@ final class RunRequestValidator {
                 requestId == null ? null : fingerprint(request), dedupKey, maxAttempts, maxRuntime, scheduledFor);
     }
 
-    private void checkLabels(RequestChecks checks, Map<String, String> labels) {
+    /** Label keys and values within the limits; {@code field} names them in violations (Search reuses it). */
+    static void checkLabels(RequestChecks checks, String field, Map<String, String> labels, Limits limits) {
         if (labels.size() > limits.maxLabels()) {
-            checks.fail("labels", "must have at most " + limits.maxLabels() + " entries");
+            checks.fail(field, "must have at most " + limits.maxLabels() + " entries");
             return;
         }
         for (Map.Entry<String, String> label : labels.entrySet()) {
             if (!LABEL_KEY.matcher(label.getKey()).matches()) {
-                checks.fail("labels", "key '" + abbreviate(label.getKey()) + "' must match [A-Za-z0-9][A-Za-z0-9_.-/]{0,62}");
+                checks.fail(field, "key '" + abbreviate(label.getKey()) + "' must match [A-Za-z0-9][A-Za-z0-9_.-/]{0,62}");
             } else if (label.getValue().length() > limits.maxLabelValueLength()) {
-                checks.fail("labels", "value of '" + label.getKey() + "' must be at most "
+                checks.fail(field, "value of '" + label.getKey() + "' must be at most "
                         + limits.maxLabelValueLength() + " characters");
             } else if (label.getValue().indexOf('\0') >= 0) {
-                checks.fail("labels", "value of '" + label.getKey() + "' must not contain NUL characters");
+                checks.fail(field, "value of '" + label.getKey() + "' must not contain NUL characters");
             }
         }
     }

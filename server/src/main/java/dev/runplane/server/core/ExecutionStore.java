@@ -6,7 +6,11 @@ import reactor.core.publisher.Mono;
 /** The durable state of executions. Every change is one transaction together with its event. */
 public interface ExecutionStore {
 
-    /** Creates an execution (QUEUED, or SKIPPED by the creation rules) with its first event. */
+    /**
+     * Creates an execution with its first event: QUEUED, or SKIPPED (duplicate_of set) while an
+     * active execution holds the same dedup key. A request id that an earlier execution holds
+     * answers that execution when the fingerprints match, else {@link RequestIdConflictException}.
+     */
     Mono<Execution> create(NewExecution execution);
 
     /** One execution with its steps; empty when there is none with this id. */

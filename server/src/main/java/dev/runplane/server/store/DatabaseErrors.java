@@ -5,6 +5,7 @@ import dev.runplane.server.core.ServiceUnavailableException;
 import io.r2dbc.postgresql.api.PostgresqlException;
 import io.r2dbc.spi.R2dbcException;
 import io.r2dbc.spi.R2dbcNonTransientResourceException;
+import io.r2dbc.spi.R2dbcTimeoutException;
 import io.r2dbc.spi.R2dbcTransientResourceException;
 import java.io.IOException;
 import java.util.Map;
@@ -40,8 +41,10 @@ final class DatabaseErrors {
 
     /** Connection-level failures: the database is down, restarting or unreachable. */
     static boolean isUnavailable(Throwable error) {
+        // A pool acquire timeout (R2dbcTimeoutException) means every connection is busy or broken: retryable too.
         if (error instanceof R2dbcNonTransientResourceException || error instanceof R2dbcTransientResourceException
-                || error instanceof IOException || error instanceof TimeoutException) {
+                || error instanceof R2dbcTimeoutException || error instanceof IOException
+                || error instanceof TimeoutException) {
             return true;
         }
         if (error instanceof R2dbcException r2dbc) {

@@ -1,11 +1,13 @@
 package dev.runplane.server.store;
 
 import dev.runplane.server.core.Action;
+import dev.runplane.server.core.ContentionException;
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.ExecutionStatus;
 import dev.runplane.server.core.ExecutionStore;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.NotFoundException;
+import dev.runplane.server.core.RequestIdConflictException;
 import dev.runplane.server.core.TransitionRefusedException;
 import dev.runplane.server.core.TransitionRequest;
 import dev.runplane.server.core.Transitions;
@@ -16,6 +18,7 @@ import io.r2dbc.spi.Statement;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -31,20 +34,39 @@ public final class PostgresExecutionStore implements ExecutionStore {
     /** The event's snapshot: the row as written, less the bulky and derived columns. */
     private static final String SNAPSHOT = "to_jsonb(e) - 'inputs' - 'outputs' - 'from_status'";
 
+    /**
+     * Inserts an execution and its first event, or nothing when a unique index (request_id, or the
+     * active dedup_key) turns the row away: {@code ON CONFLICT DO NOTHING} waits for a racing insert
+     * to commit, so the caller can then read the row that won.
+     */
     private static final String INSERT_SQL = """
             WITH e AS (
                 INSERT INTO executions (id, pipeline, status, mode, priority, labels, inputs, trigger_kind,
                     trigger_actor, trigger_variables, parent_id, rerun_of, request_id, request_fingerprint, dedup_key,
-                    max_attempts, max_runtime_ms, scheduled_for, create_time, queue_time, update_time, revision)
+                    max_attempts, max_runtime_ms, scheduled_for, create_time, queue_time, end_time, update_time,
+                    duplicate_of, message, revision)
                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17,
-                    coalesce($18::timestamptz, now()), now(), now(), now(), 1)
+                    coalesce($18::timestamptz, now()), now(),
+                    CASE WHEN $3 = 'QUEUED' THEN now() END, CASE WHEN $3 = 'QUEUED' THEN NULL ELSE now() END, now(),
+                    $20, $21, 1)
+                ON CONFLICT DO NOTHING
                 RETURNING %1$s
             ), ev AS (
-                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, snapshot)
-                SELECT id, revision, NULL, status, update_time, $19, %2$s FROM e
+                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason,
+                    snapshot)
+                SELECT id, revision, NULL, status, update_time, $19, $21, %2$s FROM e
             )
             SELECT %1$s FROM e
             """.formatted(ExecutionReader.COLUMNS, SNAPSHOT);
+
+    private static final String FIND_BY_REQUEST_ID_SQL = "SELECT " + ExecutionReader.COLUMNS
+            + " FROM executions WHERE request_id = $1";
+
+    private static final String FIND_ACTIVE_BY_DEDUP_KEY_SQL = "SELECT id FROM executions"
+            + " WHERE dedup_key = $1 AND status IN ('QUEUED', 'RUNNING', 'CANCELLING')";
+
+    /** How often a Run may lose the dedup race to holders that finish at once before it gives up. */
+    private static final int MAX_CREATE_ATTEMPTS = 20;
 
     private static final String FIND_SQL = "SELECT " + ExecutionReader.COLUMNS + " FROM executions WHERE id = $1";
 
@@ -65,9 +87,62 @@ public final class PostgresExecutionStore implements ExecutionStore {
         }
     }
 
+    /**
+     * Run's creation rules. The row is inserted as QUEUED; if a unique index turns it away, a new
+     * statement (which sees what the racing insert committed) finds out why: the same request_id
+     * answers that execution (or a conflict if the request differs); an active holder of the
+     * dedup_key makes this Run a SKIPPED execution pointing at the holder; and a holder that
+     * finished in between means the QUEUED insert is tried again.
+     */
     @Override
     public Mono<Execution> create(NewExecution n) {
-        ExecutionStatus status = Transitions.create(Action.ENQUEUE);
+        return create(n, MAX_CREATE_ATTEMPTS);
+    }
+
+    private Mono<Execution> create(NewExecution n, int attemptsLeft) {
+        if (attemptsLeft == 0) {
+            return Mono.error(new ContentionException("the dedup_key changed hands too often; retry the Run"));
+        }
+        return insert(n, Action.ENQUEUE, null)
+                .switchIfEmpty(Mono.defer(() -> sameRequest(n)))
+                .switchIfEmpty(Mono.defer(() -> skipAsDuplicate(n, attemptsLeft)));
+    }
+
+    /** The execution an earlier Run with this request id created; empty if the id is new. */
+    private Mono<Execution> sameRequest(NewExecution n) {
+        if (n.requestId() == null) {
+            return Mono.empty();
+        }
+        return withConnection(connection -> Mono.from(connection.createStatement(FIND_BY_REQUEST_ID_SQL)
+                        .bind(0, n.requestId()).execute())
+                .flatMap(result -> Mono.from(result.map((row, meta) -> {
+                    Execution existing = ExecutionReader.execution(new RowColumns(row));
+                    if (!Objects.equals(row.get("request_fingerprint", String.class), n.requestFingerprint())) {
+                        throw new RequestIdConflictException(n.requestId(), existing.id());
+                    }
+                    return existing;
+                }))));
+    }
+
+    /** Records the Run as SKIPPED if an active execution holds its dedup key; else tries the insert again. */
+    private Mono<Execution> skipAsDuplicate(NewExecution n, int attemptsLeft) {
+        if (n.dedupKey() == null) {
+            return create(n, attemptsLeft - 1);
+        }
+        return withConnection(connection -> Mono.from(connection.createStatement(FIND_ACTIVE_BY_DEDUP_KEY_SQL)
+                        .bind(0, n.dedupKey()).execute())
+                .flatMap(result -> Mono.from(result.map((row, meta) -> row.get("id", UUID.class)))))
+                .flatMap(holder -> insert(n, Action.SKIP, holder)
+                        // A racing Run with the same request id was skipped first.
+                        .switchIfEmpty(Mono.defer(() -> sameRequest(n))))
+                .switchIfEmpty(Mono.defer(() -> create(n, attemptsLeft - 1)));
+    }
+
+    /** One INSERT of the execution and its first event; empty when a unique index refused the row. */
+    private Mono<Execution> insert(NewExecution n, Action action, UUID duplicateOf) {
+        ExecutionStatus status = Transitions.create(action);
+        String reason = duplicateOf == null ? null
+                : "skipped: execution " + duplicateOf + " holds dedup_key " + n.dedupKey();
         return withConnection(connection -> {
             Statement statement = connection.createStatement(INSERT_SQL);
             Binder bind = new Binder(statement);
@@ -89,7 +164,9 @@ public final class PostgresExecutionStore implements ExecutionStore {
                     .value(15, n.maxAttempts(), Integer.class)
                     .value(16, n.maxRuntime() == null ? null : n.maxRuntime().toMillis(), Long.class)
                     .value(17, n.scheduledFor(), Instant.class)
-                    .value(18, "api", String.class);
+                    .value(18, "api", String.class)
+                    .value(19, duplicateOf, UUID.class)
+                    .value(20, reason == null ? "" : reason, String.class);
             return Mono.from(statement.execute())
                     .flatMap(result -> Mono.from(result.map((row, meta) -> ExecutionReader.execution(new RowColumns(row)))));
         });

@@ -1,0 +1,170 @@
+package dev.runplane.server.api;
+
+import dev.runplane.server.core.ExecutionMode;
+import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.Limits;
+import dev.runplane.server.core.SearchFilter;
+import dev.runplane.server.core.SearchOrder;
+import dev.runplane.server.core.SearchQuery;
+import dev.runplane.v1.ExecutionFilter;
+import dev.runplane.v1.SearchRequest;
+import dev.runplane.v1.TimeRange;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * Checks a SearchRequest and turns it into a {@link SearchQuery}. Every bad field is named; nothing
+ * the client typed reaches SQL except as a bind parameter of a known type.
+ */
+final class SearchRequestValidator {
+
+    static final int DEFAULT_PAGE_SIZE = 50;
+    static final int MAX_PAGE_SIZE = 1000;
+    static final int MAX_QUERY_LENGTH = 1000;
+    /** More values than this in one repeated filter field is a mistake, not a search. */
+    static final int MAX_VALUES = 1000;
+    static final int MAX_PAGE_TOKEN_LENGTH = 512;
+
+    private static final String ORDER_KEYS = Arrays.stream(SearchOrder.Key.values())
+            .map(k -> k.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "));
+
+    private final Limits limits;
+
+    SearchRequestValidator(Limits limits) {
+        this.limits = limits;
+    }
+
+    SearchQuery validate(SearchRequest request) {
+        RequestChecks checks = new RequestChecks();
+        SearchFilter filter = filter(checks, "filter.", request.getFilter());
+        String text = checks.text("query", request.getQuery(), MAX_QUERY_LENGTH);
+        if (text != null && text.isBlank()) {
+            text = null;
+        }
+        SearchOrder order = order(checks, request.getOrderBy());
+        int pageSize = pageSize(checks, request.getPageSize(), DEFAULT_PAGE_SIZE);
+        String token = checks.text("page_token", request.getPageToken(), MAX_PAGE_TOKEN_LENGTH);
+        checks.throwIfInvalid();
+        return new SearchQuery(filter, text, order, pageSize, binding(request, order), token,
+                request.getIncludeTotalSize());
+    }
+
+    /** page_size: 0 means the default, more than the maximum is lowered, negative is refused. */
+    static int pageSize(RequestChecks checks, int requested, int defaultSize) {
+        if (requested < 0) {
+            checks.fail("page_size", "must not be negative");
+            return defaultSize;
+        }
+        return requested == 0 ? defaultSize : Math.min(requested, MAX_PAGE_SIZE);
+    }
+
+    /**
+     * What a page token is bound to: the filter, the query and the normalized order (page_size and
+     * include_total_size may change from page to page).
+     */
+    private static String binding(SearchRequest request, SearchOrder order) {
+        SearchRequest bound = SearchRequest.newBuilder()
+                .setFilter(request.getFilter())
+                .setQuery(request.getQuery().isBlank() ? "" : request.getQuery())
+                .setOrderBy(order.toString())
+                .build();
+        return "search " + RunRequestValidator.fingerprint(bound);
+    }
+
+    private SearchFilter filter(RequestChecks checks, String prefix, ExecutionFilter f) {
+        List<UUID> ids = new ArrayList<>();
+        if (count(checks, prefix + "ids", f.getIdsCount())) {
+            for (String id : new TreeSet<>(f.getIdsList())) {
+                UUID parsed = checks.optionalId(prefix + "ids", id.isEmpty() ? "-" : id);
+                if (parsed != null) {
+                    ids.add(parsed);
+                }
+            }
+        }
+        List<String> pipelines = new ArrayList<>();
+        if (count(checks, prefix + "pipelines", f.getPipelinesCount())) {
+            for (String pipeline : new TreeSet<>(f.getPipelinesList())) {
+                pipelines.add(checks.pipeline(prefix + "pipelines", pipeline));
+            }
+        }
+        TreeSet<ExecutionStatus> statuses = new TreeSet<>();
+        for (dev.runplane.v1.ExecutionStatus status : f.getStatusesList()) {
+            if (status == dev.runplane.v1.ExecutionStatus.EXECUTION_STATUS_UNSPECIFIED
+                    || status == dev.runplane.v1.ExecutionStatus.UNRECOGNIZED) {
+                checks.fail(prefix + "statuses", "must be known statuses (EXECUTION_STATUS_QUEUED, ...)");
+            } else {
+                statuses.add(ProtoMapper.fromProto(status));
+            }
+        }
+        TreeSet<ExecutionMode> modes = new TreeSet<>();
+        for (dev.runplane.v1.ExecutionMode mode : f.getModesList()) {
+            if (mode == dev.runplane.v1.ExecutionMode.EXECUTION_MODE_UNSPECIFIED
+                    || mode == dev.runplane.v1.ExecutionMode.UNRECOGNIZED) {
+                checks.fail(prefix + "modes", "must be EXECUTION_MODE_PRODUCTION or EXECUTION_MODE_EXPERIMENT");
+            } else {
+                modes.add(ProtoMapper.fromProto(mode));
+            }
+        }
+        Map<String, String> labels = new TreeMap<>(f.getLabelsMap());
+        RunRequestValidator.checkLabels(checks, prefix + "labels", labels, limits);
+        Integer min = f.hasMinPriority() ? f.getMinPriority() : null;
+        Integer max = f.hasMaxPriority() ? f.getMaxPriority() : null;
+        if (min != null && max != null && min > max) {
+            checks.fail(prefix + "min_priority", "must not be above max_priority");
+        }
+        return new SearchFilter(ids, pipelines, List.copyOf(statuses), List.copyOf(modes), labels,
+                checks.optionalId(prefix + "parent_id", f.getParentId()),
+                checks.text(prefix + "worker_id", f.getWorkerId(), 256),
+                range(checks, prefix + "create_time", f.hasCreateTime(), f.getCreateTime()),
+                range(checks, prefix + "start_time", f.hasStartTime(), f.getStartTime()),
+                range(checks, prefix + "end_time", f.hasEndTime(), f.getEndTime()),
+                min, max);
+    }
+
+    private static boolean count(RequestChecks checks, String field, int count) {
+        if (count > MAX_VALUES) {
+            checks.fail(field, "must have at most " + MAX_VALUES + " values");
+            return false;
+        }
+        return true;
+    }
+
+    private static SearchFilter.TimeRange range(RequestChecks checks, String field, boolean present, TimeRange range) {
+        if (!present) {
+            return SearchFilter.TimeRange.ANY;
+        }
+        var start = checks.time(field + ".start", range.hasStart(), range.getStart());
+        var end = checks.time(field + ".end", range.hasEnd(), range.getEnd());
+        if (start != null && end != null && start.isAfter(end)) {
+            checks.fail(field, "start must not be after end");
+        }
+        return new SearchFilter.TimeRange(start, end);
+    }
+
+    /** "create_time desc" (the default), or another key, optionally followed by asc or desc. */
+    static SearchOrder order(RequestChecks checks, String orderBy) {
+        String[] words = orderBy.trim().toLowerCase(Locale.ROOT).split("\\s+");
+        if (orderBy.isBlank()) {
+            return SearchOrder.DEFAULT;
+        }
+        SearchOrder.Key key = null;
+        for (SearchOrder.Key candidate : SearchOrder.Key.values()) {
+            if (candidate.name().toLowerCase(Locale.ROOT).equals(words[0])) {
+                key = candidate;
+            }
+        }
+        boolean directionOk = words.length == 1 || (words.length == 2 && (words[1].equals("asc") || words[1].equals("desc")));
+        if (key == null || !directionOk || orderBy.length() > 64) {
+            checks.fail("order_by", "must be one of " + ORDER_KEYS + ", optionally followed by asc or desc");
+            return SearchOrder.DEFAULT;
+        }
+        return new SearchOrder(key, words.length == 2 && words[1].equals("desc"));
+    }
+}

@@ -1,0 +1,11 @@
+package dev.runplane.server.core;
+
+import java.util.List;
+
+/**
+ * One page of an execution's history, oldest first.
+ *
+ * @param nextPageToken null on the last page
+ */
+public record EventPage(List<ExecutionEvent> events, String nextPageToken) {
+}

@@ -1,0 +1,24 @@
+package dev.runplane.server.core;
+
+import java.util.UUID;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Read-only queries over executions and their history (Search, ListExecutionEvents). */
+public interface ExecutionQueries {
+
+    /**
+     * Executions that match, in the given order, after the keyset position {@code after} (null: from
+     * the start), at most {@code limit}. The text is matched as plain words, never as query syntax.
+     */
+    Flux<Execution> search(SearchFilter filter, String text, SearchOrder order, PageTokens.Cursor after, int limit);
+
+    /** How many executions match. */
+    Mono<Long> count(SearchFilter filter, String text);
+
+    /** Events of one execution with a revision above {@code afterRevision}, in revision order. */
+    Flux<ExecutionEvent> events(UUID executionId, long afterRevision, int limit);
+
+    /** The secret that signs page tokens; the same for every replica on one database. */
+    Mono<byte[]> pageTokenKey();
+}

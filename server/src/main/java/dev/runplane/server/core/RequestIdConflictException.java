@@ -1,0 +1,29 @@
+package dev.runplane.server.core;
+
+import java.util.UUID;
+
+/**
+ * A request id was reused for a different request (AIP-155): the earlier execution keeps the id,
+ * and the new request is refused without changing anything.
+ */
+public final class RequestIdConflictException extends RuntimeException {
+
+    private final String requestId;
+    private final UUID executionId;
+
+    public RequestIdConflictException(String requestId, UUID executionId) {
+        super("request_id '" + requestId + "' was already used by execution " + executionId
+                + " with a different request; use a new request_id for a new request");
+        this.requestId = requestId;
+        this.executionId = executionId;
+    }
+
+    public String requestId() {
+        return this.requestId;
+    }
+
+    /** The execution that holds the request id. */
+    public UUID executionId() {
+        return this.executionId;
+    }
+}

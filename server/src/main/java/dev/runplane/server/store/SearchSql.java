@@ -1,0 +1,148 @@
+package dev.runplane.server.store;
+
+import dev.runplane.server.core.PageTokens;
+import dev.runplane.server.core.SearchFilter;
+import dev.runplane.server.core.SearchOrder;
+import io.r2dbc.spi.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Builds one Search statement. Every value the client sent is a bind parameter; the SQL text only
+ * ever contains fixed fragments chosen by the filter's shape. Free text goes through
+ * {@code plainto_tsquery}, which reads words and ignores tsquery syntax ({@code & | ! : *}).
+ * One value becomes {@code column = $n} rather than {@code = ANY($n)}, so that a single pipeline
+ * walks its (pipeline, create_time, id) index in order instead of sorting.
+ */
+final class SearchSql {
+
+    private final StringBuilder where = new StringBuilder("TRUE");
+    private final List<Object> values = new ArrayList<>();
+
+    static SearchSql page(SearchFilter filter, String text, SearchOrder order, PageTokens.Cursor after, int limit) {
+        SearchSql sql = new SearchSql();
+        sql.filter(filter, text);
+        if (after != null) {
+            sql.after(order, after);
+        }
+        String direction = order.descending() ? " DESC" : " ASC";
+        sql.where.append(" ORDER BY ").append(expression(order.key())).append(direction)
+                .append(", id").append(direction)
+                .append(" LIMIT ").append(sql.param(limit));
+        return sql;
+    }
+
+    static SearchSql count(SearchFilter filter, String text) {
+        SearchSql sql = new SearchSql();
+        sql.filter(filter, text);
+        return sql;
+    }
+
+    String where() {
+        return where.toString();
+    }
+
+    void bind(Statement statement) {
+        for (int i = 0; i < values.size(); i++) {
+            statement.bind(i, values.get(i));
+        }
+    }
+
+    private String param(Object value) {
+        values.add(value);
+        return "$" + values.size();
+    }
+
+    private void and(String condition) {
+        where.append(" AND ").append(condition);
+    }
+
+    private void filter(SearchFilter f, String text) {
+        if (!f.ids().isEmpty()) {
+            and("id = ANY(" + param(f.ids().stream().map(UUID::toString).toArray(String[]::new)) + "::uuid[])");
+        }
+        oneOf("pipeline", f.pipelines());
+        oneOf("status", f.statuses().stream().map(Enum::name).toList());
+        oneOf("mode", f.modes().stream().map(Enum::name).toList());
+        if (!f.labels().isEmpty()) {
+            and("labels @> " + param(ExecutionReader.labelsJson(f.labels())) + "::jsonb");
+        }
+        if (f.parentId() != null) {
+            and("parent_id = " + param(f.parentId()));
+        }
+        if (f.workerId() != null) {
+            and("worker_id = " + param(f.workerId()));
+        }
+        range("create_time", f.createTime());
+        range("start_time", f.startTime());
+        range("end_time", f.endTime());
+        if (f.minPriority() != null) {
+            and("priority >= " + param(f.minPriority()));
+        }
+        if (f.maxPriority() != null) {
+            and("priority <= " + param(f.maxPriority()));
+        }
+        if (text != null) {
+            and("search_text @@ plainto_tsquery('simple', " + param(text) + ")");
+        }
+    }
+
+    private void oneOf(String column, List<String> names) {
+        if (names.size() == 1) {
+            and(column + " = " + param(names.get(0)));
+        } else if (!names.isEmpty()) {
+            and(column + " = ANY(" + param(names.toArray(String[]::new)) + "::text[])");
+        }
+    }
+
+    private void range(String column, SearchFilter.TimeRange range) {
+        if (range.start() != null) {
+            and(column + " >= " + param(range.start()));
+        }
+        if (range.end() != null) {
+            and(column + " < " + param(range.end()));
+        }
+    }
+
+    /**
+     * Rows after the cursor in the page order. NULL sort values (not started, not ended) count as
+     * larger than every value, as PostgreSQL sorts them by default, so one index serves both directions.
+     */
+    private void after(SearchOrder order, PageTokens.Cursor cursor) {
+        String key = expression(order.key());
+        String id = param(cursor.id());
+        String beyond = order.descending() ? "<" : ">";
+        if (cursor.value() == null) {
+            String nullsAfter = "(" + key + " IS NULL AND id " + beyond + " " + id + ")";
+            and(order.descending() ? "(" + nullsAfter + " OR " + key + " IS NOT NULL)" : nullsAfter);
+            return;
+        }
+        String rowAfter = "(" + key + ", id) " + beyond + " (" + value(order.key(), cursor.value()) + ", " + id + ")";
+        boolean nullable = order.key() != SearchOrder.Key.CREATE_TIME && order.key() != SearchOrder.Key.PRIORITY;
+        and(!order.descending() && nullable ? "(" + rowAfter + " OR " + key + " IS NULL)" : rowAfter);
+    }
+
+    private String value(SearchOrder.Key key, long value) {
+        return switch (key) {
+            case CREATE_TIME, START_TIME, END_TIME -> param(instant(value)) + "::timestamptz";
+            case PRIORITY -> param((int) value) + "::integer";
+            case EXECUTION_TIME -> "(" + param(value) + "::bigint * interval '1 microsecond')";
+        };
+    }
+
+    static String expression(SearchOrder.Key key) {
+        return switch (key) {
+            case CREATE_TIME -> "create_time";
+            case START_TIME -> "start_time";
+            case END_TIME -> "end_time";
+            case PRIORITY -> "priority";
+            case EXECUTION_TIME -> "(end_time - start_time)";
+        };
+    }
+
+    private static Instant instant(long micros) {
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+    }
+}

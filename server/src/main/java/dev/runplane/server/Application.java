@@ -3,10 +3,17 @@ package dev.runplane.server;
 import dev.runplane.server.api.ExecutionGrpcService;
 import dev.runplane.server.api.WorkerGrpcService;
 import dev.runplane.server.core.Executions;
+import dev.runplane.server.core.LocalWorkSignals;
+import dev.runplane.server.core.Reaper;
+import dev.runplane.server.core.SignallingExecutionStore;
+import dev.runplane.server.core.WorkerSettings;
+import dev.runplane.server.core.Workers;
 import dev.runplane.server.store.Database;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.store.EmbeddedDatabase;
 import dev.runplane.server.store.PostgresExecutionStore;
+import dev.runplane.server.store.PostgresWorkerStore;
+import dev.runplane.server.store.WorkListener;
 import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -27,12 +34,16 @@ public final class Application implements AutoCloseable {
     private final EmbeddedDatabase embedded;
     private final Database database;
     private final RunplaneServer server;
+    /** Worker side: the reaper and the listener that wakes pollers; stopped before the database. */
+    private final List<AutoCloseable> background;
 
-    private Application(ServerConfig config, EmbeddedDatabase embedded, Database database, RunplaneServer server) {
+    private Application(ServerConfig config, EmbeddedDatabase embedded, Database database, RunplaneServer server,
+                        List<AutoCloseable> background) {
         this.config = config;
         this.embedded = embedded;
         this.database = database;
         this.server = server;
+        this.background = background;
     }
 
     /** Starts everything and listens on the configured Netty address. */
@@ -42,6 +53,11 @@ public final class Application implements AutoCloseable {
 
     /** Starts everything on the given transport (in-process in tests). */
     public static Application start(ServerConfig config, ServerBuilder<?> transport) {
+        return start(config, transport, WorkerSettings.DEFAULT);
+    }
+
+    /** Starts everything on the given transport with these worker timings (short ones in tests). */
+    public static Application start(ServerConfig config, ServerBuilder<?> transport, WorkerSettings workerSettings) {
         EmbeddedDatabase embedded = null;
         Database database = null;
         try {
@@ -53,7 +69,7 @@ public final class Application implements AutoCloseable {
                 address = DatabaseAddress.parse(config.databaseUrl());
             }
             database = Database.open(address, config.poolSize());
-            return start(config, transport, embedded, database);
+            return start(config, transport, embedded, database, workerSettings);
         } catch (RuntimeException e) {
             if (database != null) {
                 database.close();
@@ -66,14 +82,20 @@ public final class Application implements AutoCloseable {
     }
 
     private static Application start(ServerConfig config, ServerBuilder<?> transport, EmbeddedDatabase embedded,
-                                     Database database) {
-        Executions executions = new Executions(new PostgresExecutionStore(database.pool()));
+                                     Database database, WorkerSettings workerSettings) {
+        LocalWorkSignals workSignals = new LocalWorkSignals();
+        Executions executions = new Executions(
+                new SignallingExecutionStore(new PostgresExecutionStore(database.pool()), workSignals));
+        PostgresWorkerStore workerStore = new PostgresWorkerStore(database.pool());
+        Workers workers = new Workers(workerStore, workSignals, workerSettings);
         List<BindableService> services = List.of(
                 new ExecutionGrpcService(executions, config.limits()),
-                new WorkerGrpcService());
+                new WorkerGrpcService(workers, config.limits()));
+        WorkListener listener = new WorkListener(database.address(), workSignals).start();
+        Reaper reaper = new Reaper(workerStore, workSignals, workerSettings).start();
         RunplaneServer server = new RunplaneServer(transport, services).start();
         log.info("Runplane listening on {}:{} (database {})", config.bind(), server.port(), database.address());
-        return new Application(config, embedded, database, server);
+        return new Application(config, embedded, database, server, List.of(reaper, listener));
     }
 
     public int port() {
@@ -95,6 +117,13 @@ public final class Application implements AutoCloseable {
     @Override
     public void close() {
         server.stop(config.drainTime().toMillis());
+        for (AutoCloseable task : background) {
+            try {
+                task.close();
+            } catch (Exception e) {
+                log.warn("Could not stop {}: {}", task, e.toString());
+            }
+        }
         database.close();
         if (embedded != null) {
             embedded.close();

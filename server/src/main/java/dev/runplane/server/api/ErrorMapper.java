@@ -8,6 +8,7 @@ import com.google.rpc.ResourceInfo;
 import com.google.rpc.RetryInfo;
 import dev.runplane.server.core.FieldViolation;
 import dev.runplane.server.core.InvalidArgumentException;
+import dev.runplane.server.core.LeaseLostException;
 import dev.runplane.server.core.NotFoundException;
 import dev.runplane.server.core.ServiceUnavailableException;
 import dev.runplane.server.core.TransitionRefusedException;
@@ -56,6 +57,10 @@ public final class ErrorMapper {
                 info.putMetadata("status", refused.from().name());
             }
             return build(Code.FAILED_PRECONDITION, refused.getMessage(), Any.pack(info.build()));
+        }
+        if (error instanceof LeaseLostException lost) {
+            return build(Code.ABORTED, lost.getMessage(), Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN)
+                    .setReason("LEASE_LOST").putMetadata("execution_id", lost.executionId().toString()).build()));
         }
         if (error instanceof ServiceUnavailableException unavailable) {
             return build(Code.UNAVAILABLE, unavailable.getMessage(), errorInfo("DATABASE_UNAVAILABLE"),

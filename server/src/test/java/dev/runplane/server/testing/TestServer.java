@@ -2,6 +2,7 @@ package dev.runplane.server.testing;
 
 import dev.runplane.server.Application;
 import dev.runplane.server.ServerConfig;
+import dev.runplane.server.core.WorkerSettings;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.WorkerServiceGrpc;
@@ -32,9 +33,15 @@ public final class TestServer implements AutoCloseable {
 
     /** A server on an existing database (a second replica, say). */
     public static TestServer start(DatabaseAddress database) {
+        return start(database, WorkerSettings.DEFAULT);
+    }
+
+    /** A server on an existing database with these worker timings (short leases and grace in tests). */
+    public static TestServer start(DatabaseAddress database, WorkerSettings workerSettings) {
         String name = InProcessServerBuilder.generateName();
         ServerConfig config = ServerConfig.defaults().withDatabaseUrl(TestPostgres.url(database)).withPort(0);
-        Application app = Application.start(config, InProcessServerBuilder.forName(name).directExecutor());
+        Application app = Application.start(config, InProcessServerBuilder.forName(name).directExecutor(),
+                workerSettings);
         ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         return new TestServer(database, app, channel);
     }

@@ -1,0 +1,57 @@
+package dev.runplane.server.core;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import reactor.core.publisher.Mono;
+
+/** The use cases of WorkerService: long-poll claims and the calls that carry a lease. */
+public final class Workers {
+
+    private final WorkerStore store;
+    private final WorkSignals signals;
+    private final WorkerSettings settings;
+
+    public Workers(WorkerStore store, WorkSignals signals, WorkerSettings settings) {
+        this.store = store;
+        this.signals = signals;
+        this.settings = settings;
+    }
+
+    /**
+     * Claims at once if work is queued; otherwise waits for a signal (or the fallback re-check) and
+     * tries again, until {@code maxWait} has passed: then an empty list.
+     */
+    public Mono<List<Assignment>> poll(ClaimRequest request, Duration maxWait) {
+        return Mono.defer(() -> pollUntil(request, Instant.now().plus(maxWait)));
+    }
+
+    private Mono<List<Assignment>> pollUntil(ClaimRequest request, Instant deadline) {
+        long seen = signals.generation();
+        return store.claim(request).flatMap(claimed -> {
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (!claimed.isEmpty() || left.isNegative() || left.isZero()) {
+                return Mono.just(claimed);
+            }
+            Duration wait = left.compareTo(settings.wakeUpFallback()) < 0 ? left : settings.wakeUpFallback();
+            return signals.awaitAfter(seen, wait).then(Mono.defer(() -> pollUntil(request, deadline)));
+        });
+    }
+
+    public Mono<HeartbeatOutcome> heartbeat(WorkerReport report) {
+        return store.heartbeat(report);
+    }
+
+    public Mono<Execution> complete(WorkerReport report) {
+        return store.complete(report);
+    }
+
+    /** Fails the attempt; when it goes back to the queue, waiting pollers are told. */
+    public Mono<Execution> fail(WorkerReport report) {
+        return store.fail(report, settings).doOnNext(execution -> {
+            if (execution.status() == ExecutionStatus.QUEUED) {
+                signals.signal();
+            }
+        });
+    }
+}

@@ -7,8 +7,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The launcher: {@code java -jar runplane.jar [options]} runs the server. */
+/**
+ * The launcher: {@code java -jar runplane.jar [options]} runs the server;
+ * {@code java -jar runplane.jar worker ... -- cmd args} runs a worker.
+ */
 @Command(name = "runplane", mixinStandardHelpOptions = true, version = "Runplane 0.1.0",
+        subcommands = dev.runplane.server.worker.WorkerCommand.class,
         description = "A reactive gRPC control plane for pipeline executions.",
         sortOptions = false)
 public final class Main implements Callable<Integer> {

@@ -34,7 +34,7 @@ public final class Reaper implements AutoCloseable {
                 .expand(result -> result.changed() >= BATCH ? store.reap(settings, BATCH) : Mono.empty())
                 .doOnNext(result -> {
                     if (result.requeued() > 0) {
-                        signals.signal();
+                        signals.signal(null);
                     }
                 })
                 .map(WorkerStore.ReapResult::changed)

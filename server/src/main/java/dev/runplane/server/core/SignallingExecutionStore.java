@@ -31,7 +31,7 @@ public final class SignallingExecutionStore implements ExecutionStore {
 
     private void signalIfQueued(Execution execution) {
         if (execution.status() == ExecutionStatus.QUEUED) {
-            signals.signal();
+            signals.signal(execution.pipeline());
         }
     }
 }

@@ -27,14 +27,19 @@ public final class Workers {
     }
 
     private Mono<List<Assignment>> pollUntil(ClaimRequest request, Instant deadline) {
-        long seen = signals.generation();
+        long seen = signals.generation(request.pipelines());
         return store.claim(request).flatMap(claimed -> {
+            if (!claimed.isEmpty()) {
+                signals.pass(request.pipelines()); // there may be more: wake the next waiter of this group
+                return Mono.just(claimed);
+            }
             Duration left = Duration.between(Instant.now(), deadline);
-            if (!claimed.isEmpty() || left.isNegative() || left.isZero()) {
+            if (left.isNegative() || left.isZero()) {
                 return Mono.just(claimed);
             }
             Duration wait = left.compareTo(settings.wakeUpFallback()) < 0 ? left : settings.wakeUpFallback();
-            return signals.awaitAfter(seen, wait).then(Mono.defer(() -> pollUntil(request, deadline)));
+            return signals.awaitAfter(request.pipelines(), seen, wait)
+                    .then(Mono.defer(() -> pollUntil(request, deadline)));
         });
     }
 
@@ -50,7 +55,7 @@ public final class Workers {
     public Mono<Execution> fail(WorkerReport report) {
         return store.fail(report, settings).doOnNext(execution -> {
             if (execution.status() == ExecutionStatus.QUEUED) {
-                signals.signal();
+                signals.signal(execution.pipeline());
             }
         });
     }

@@ -94,6 +94,18 @@ public final class PostgresWorkerStore implements WorkerStore {
             """.formatted(names(Transitions.sources(Action.CLAIM)), statusCase("x.status", Action.CLAIM), RETURNING,
             SNAPSHOT);
 
+    /**
+     * A read-only look before the claim: is anything claimable at all? An empty claim would still
+     * run its event INSERT, and the V1 statement trigger NOTIFYs even for zero rows, which would wake
+     * every waiting poller on every replica, whose empty claims notify again: a wake-up storm.
+     */
+    private static final String ANY_QUEUED_SQL = """
+            SELECT 1 FROM unnest($1::text[]) AS p(pipeline)
+            WHERE EXISTS (SELECT 1 FROM executions
+                          WHERE pipeline = p.pipeline AND status IN (%s) AND scheduled_for <= now())
+            LIMIT 1
+            """.formatted(names(Transitions.sources(Action.CLAIM)));
+
     /** Locks the execution and says whether the caller's lease still holds it. Parameters $1-$3. */
     private static final String HELD = """
             SELECT id, status AS from_status, attempt AS current_attempt,
@@ -248,16 +260,23 @@ public final class PostgresWorkerStore implements WorkerStore {
 
     @Override
     public Mono<List<Assignment>> claim(ClaimRequest request) {
-        return withConnection(connection -> {
-            Statement statement = connection.createStatement(CLAIM_SQL)
-                    .bind(0, request.workerId())
-                    .bind(1, request.pipelines().toArray(new String[0]))
-                    .bind(2, request.maxExecutions())
-                    .bind(3, request.leaseDuration().toMillis());
-            return Flux.from(statement.execute())
-                    .flatMap(result -> result.map((row, meta) -> assignment(row)))
-                    .collectList();
-        });
+        String[] pipelines = request.pipelines().toArray(new String[0]);
+        return withConnection(connection -> Flux.from(connection.createStatement(ANY_QUEUED_SQL)
+                        .bind(0, pipelines).execute())
+                .flatMap(result -> result.map((row, meta) -> true))
+                .hasElements()
+                .flatMap(any -> any ? claim(connection, request, pipelines) : Mono.just(List.<Assignment>of())));
+    }
+
+    private Mono<List<Assignment>> claim(Connection connection, ClaimRequest request, String[] pipelines) {
+        Statement statement = connection.createStatement(CLAIM_SQL)
+                .bind(0, request.workerId())
+                .bind(1, pipelines)
+                .bind(2, request.maxExecutions())
+                .bind(3, request.leaseDuration().toMillis());
+        return Flux.from(statement.execute())
+                .flatMap(result -> result.map((row, meta) -> assignment(row)))
+                .collectList();
     }
 
     @Override

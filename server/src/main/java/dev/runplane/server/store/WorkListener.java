@@ -57,9 +57,9 @@ public final class WorkListener implements AutoCloseable {
      */
     private Flux<Object> listen(PostgresqlConnection connection) {
         Flux<Object> notifications = connection.getNotifications().onBackpressureLatest()
-                .doOnNext(notification -> signals.signal()).cast(Object.class);
+                .doOnNext(notification -> signals.signal(null)).cast(Object.class);
         Mono<Object> subscribe = connection.createStatement("LISTEN " + CHANNEL).execute()
-                .flatMap(result -> result.getRowsUpdated()).then(Mono.fromRunnable(signals::signal));
+                .flatMap(result -> result.getRowsUpdated()).then(Mono.fromRunnable(() -> signals.signal(null)));
         Flux<Object> keepAlive = Flux.interval(Duration.ofSeconds(15)).onBackpressureDrop()
                 .concatMap(tick -> connection.createStatement("SELECT 1").execute()
                         .flatMap(result -> result.map((row, meta) -> 1)).then().timeout(Duration.ofSeconds(5)))

@@ -108,7 +108,7 @@ public final class PostgresWorkerStore implements WorkerStore {
 
     /** Locks the execution and says whether the caller's lease still holds it. Parameters $1-$3. */
     private static final String HELD = """
-            SELECT id, status AS from_status, attempt AS current_attempt,
+            SELECT id, status AS from_status,
                 (status IN (%s) AND lease_token = $2 AND attempt = $3 AND lease_expire_time > now()) AS held
             """.formatted(LEASED);
 
@@ -187,7 +187,56 @@ public final class PostgresWorkerStore implements WorkerStore {
                 """.formatted(HELD, toStatus, QUEUED, TERMINAL, RETURNING, SNAPSHOT, stepsCte(7));
     }
 
-    private static final String COMPLETE_SQL = finishSql(statusCase("status", Action.COMPLETE));
+    /**
+     * Complete for a batch: one row per caller ($1 ids, $2 tokens, $3 attempts, $4 outputs, $5 messages,
+     * $6 steps, as arrays), each lease checked on its own row, rows locked in id order. One result row
+     * per caller, by input_id. See {@link CompleteBatcher}.
+     */
+    private static final String COMPLETE_BATCH_SQL = """
+            WITH input AS (
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[])
+                    AS i(id, token, attempt, outputs, message, steps)
+            ), old AS (
+                SELECT x.id, x.status AS from_status,
+                    (x.status IN (%1$s) AND x.lease_token = i.token AND x.attempt = i.attempt
+                        AND x.lease_expire_time > now()) AS held,
+                    %2$s AS to_status, i.outputs, i.message, i.steps
+                FROM executions x JOIN input i ON i.id = x.id
+                ORDER BY x.id
+                FOR UPDATE OF x
+            ), e AS (
+                UPDATE executions x SET
+                    status = old.to_status,
+                    revision = x.revision + 1,
+                    update_time = now(),
+                    end_time = CASE WHEN old.to_status IN (%3$s) THEN now() ELSE x.end_time END,
+                    lease_token = NULL,
+                    lease_expire_time = NULL,
+                    outputs = coalesce(old.outputs::jsonb, x.outputs),
+                    message = coalesce(old.message, x.message)
+                FROM old
+                WHERE x.id = old.id AND old.held AND old.to_status IS NOT NULL
+                RETURNING %4$s, old.from_status
+            ), ev AS (
+                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, snapshot)
+                SELECT id, revision, from_status, status, update_time, worker_id, '', %5$s FROM e
+            ), st AS (
+                INSERT INTO execution_steps (execution_id, name, position, status, start_time, end_time, message, metrics)
+                SELECT e.id, s.step->>'name',
+                    (SELECT count(*) FROM execution_steps WHERE execution_id = e.id)::int + s.ord::int,
+                    s.step->>'status', (s.step->>'start_time')::timestamptz, (s.step->>'end_time')::timestamptz,
+                    coalesce(s.step->>'message', ''), s.step->'metrics'
+                FROM e JOIN old ON old.id = e.id, jsonb_array_elements(old.steps::jsonb) WITH ORDINALITY AS s(step, ord)
+                ON CONFLICT (execution_id, name) DO UPDATE SET
+                    status = EXCLUDED.status,
+                    start_time = coalesce(EXCLUDED.start_time, execution_steps.start_time),
+                    end_time = coalesce(EXCLUDED.end_time, execution_steps.end_time),
+                    message = EXCLUDED.message,
+                    metrics = coalesce(EXCLUDED.metrics, execution_steps.metrics)
+            )
+            SELECT i.id AS input_id, old.held, old.from_status AS current_status, e.*
+            FROM input i LEFT JOIN old ON old.id = i.id LEFT JOIN e ON e.id = i.id
+            """.formatted(LEASED, statusCase("x.status", Action.COMPLETE), TERMINAL, RETURNING, SNAPSHOT);
 
     /** Fail: a cancelling execution is CANCELLED; a retryable failure with attempts left is RETRY. $9 retryable. */
     private static final String FAIL_SQL = finishSql("""
@@ -253,9 +302,11 @@ public final class PostgresWorkerStore implements WorkerStore {
             RETURNING, SNAPSHOT);
 
     private final ConnectionFactory connections;
+    private final CompleteBatcher completes;
 
     public PostgresWorkerStore(ConnectionFactory connections) {
         this.connections = connections;
+        this.completes = new CompleteBatcher(connections, COMPLETE_BATCH_SQL);
     }
 
     @Override
@@ -303,7 +354,7 @@ public final class PostgresWorkerStore implements WorkerStore {
 
     @Override
     public Mono<Execution> complete(WorkerReport report) {
-        return finish(COMPLETE_SQL, report, Action.COMPLETE, 0L, null);
+        return completes.complete(report);
     }
 
     @Override
@@ -320,9 +371,8 @@ public final class PostgresWorkerStore implements WorkerStore {
         return Duration.ofMillis(Math.min(delay < 0 ? Long.MAX_VALUE : delay, settings.retryMaxDelay().toMillis()));
     }
 
-    /** Runs a finishing statement; {@code retryable} is bound only for Fail (its ninth parameter). */
     private Mono<Execution> finish(String sql, WorkerReport report, Action action, long retryDelayMs,
-                                   Boolean retryable) {
+                                   boolean retryable) {
         return withConnection(connection -> {
             Statement statement = leaseStatement(connection, sql, report.lease());
             Binder bind = new Binder(statement)
@@ -331,9 +381,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                     .value(5, report.error(), String.class)
                     .value(6, stepsJson(report.steps()), String.class)
                     .value(7, retryDelayMs, Long.class);
-            if (retryable != null) {
-                bind.value(8, retryable, Boolean.class);
-            }
+            bind.value(8, retryable, Boolean.class);
             return Mono.from(statement.execute())
                     .flatMap(result -> Mono.from(result.map((row, meta) -> {
                         requireHeld(row, report.lease());

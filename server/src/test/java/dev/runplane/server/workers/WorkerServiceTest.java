@@ -315,6 +315,42 @@ class WorkerServiceTest {
     }
 
     @Test
+    void concurrentCompletesEachGetTheirOwnAnswerEvenWhenWrittenTogether() throws Exception {
+        for (int i = 0; i < 40; i++) {
+            run("batch", 0, 1);
+        }
+        List<Assignment> claimed = poll("batch", 40, Duration.ofSeconds(5), Duration.ofSeconds(30)).getAssignmentsList();
+        assertEquals(40, claimed.size());
+        List<CompletableFuture<Object>> answers = new ArrayList<>();
+        for (int i = 0; i < claimed.size(); i++) {
+            Lease lease = claimed.get(i).getLease();
+            Lease sent = i % 4 == 0 ? lease.toBuilder().setToken("stale").build() : lease;
+            answers.add(CompletableFuture.supplyAsync(() -> outcome(() -> complete(sent))));
+            if (i % 4 == 1) { // the same lease twice at once: one wins, the other finds it finished
+                answers.add(CompletableFuture.supplyAsync(() -> outcome(() -> complete(sent))));
+            }
+        }
+        int succeeded = 0;
+        int aborted = 0;
+        for (CompletableFuture<Object> answer : answers) {
+            Object result = answer.get(20, TimeUnit.SECONDS);
+            if (result instanceof Execution) {
+                succeeded++;
+            } else {
+                assertEquals(Status.Code.ABORTED, result);
+                aborted++;
+            }
+        }
+        assertEquals(30, succeeded, "every valid lease completes once");
+        assertEquals(20, aborted, "10 stale tokens and 10 repeats are refused");
+        for (int i = 0; i < claimed.size(); i++) {
+            ExecutionStatus expected = i % 4 == 0 ? ExecutionStatus.EXECUTION_STATUS_RUNNING
+                    : ExecutionStatus.EXECUTION_STATUS_SUCCEEDED;
+            assertEquals(expected, get(claimed.get(i).getExecution().getId()).getStatus());
+        }
+    }
+
+    @Test
     void badRequestsAreRefusedWithTheFieldNamed() {
         StatusRuntimeException poll = Errors.expect(Status.Code.INVALID_ARGUMENT, () -> server.workers().poll(
                 PollRequest.newBuilder().addPipelines("Bad Name").setMaxExecutions(1000).build()));

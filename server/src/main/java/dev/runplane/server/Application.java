@@ -36,14 +36,16 @@ public final class Application implements AutoCloseable {
     private final RunplaneServer server;
     /** Worker side: the reaper and the listener that wakes pollers; stopped before the database. */
     private final List<AutoCloseable> background;
+    private final Workers workers;
 
     private Application(ServerConfig config, EmbeddedDatabase embedded, Database database, RunplaneServer server,
-                        List<AutoCloseable> background) {
+                        List<AutoCloseable> background, Workers workers) {
         this.config = config;
         this.embedded = embedded;
         this.database = database;
         this.server = server;
         this.background = background;
+        this.workers = workers;
     }
 
     /** Starts everything and listens on the configured Netty address. */
@@ -95,7 +97,7 @@ public final class Application implements AutoCloseable {
         Reaper reaper = new Reaper(workerStore, workSignals, workerSettings).start();
         RunplaneServer server = new RunplaneServer(transport, services).start();
         log.info("Runplane listening on {}:{} (database {})", config.bind(), server.port(), database.address());
-        return new Application(config, embedded, database, server, List.of(reaper, listener));
+        return new Application(config, embedded, database, server, List.of(reaper, listener), workers);
     }
 
     public int port() {
@@ -116,6 +118,7 @@ public final class Application implements AutoCloseable {
 
     @Override
     public void close() {
+        workers.stopWaiting(); // long-polls answer empty now instead of holding up the drain
         server.stop(config.drainTime().toMillis());
         for (AutoCloseable task : background) {
             try {

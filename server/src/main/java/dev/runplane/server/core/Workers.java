@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /** The use cases of WorkerService: long-poll claims and the calls that carry a lease. */
 public final class Workers {
@@ -11,6 +12,9 @@ public final class Workers {
     private final WorkerStore store;
     private final WorkSignals signals;
     private final WorkerSettings settings;
+    /** Completes when the server stops: waiting polls then answer empty instead of holding up the drain. */
+    private final Sinks.Empty<Void> stopping = Sinks.empty();
+    private volatile boolean stopped;
 
     public Workers(WorkerStore store, WorkSignals signals, WorkerSettings settings) {
         this.store = store;
@@ -34,13 +38,23 @@ public final class Workers {
                 return Mono.just(claimed);
             }
             Duration left = Duration.between(Instant.now(), deadline);
-            if (left.isNegative() || left.isZero()) {
+            if (left.isNegative() || left.isZero() || isStopping()) {
                 return Mono.just(claimed);
             }
             Duration wait = left.compareTo(settings.wakeUpFallback()) < 0 ? left : settings.wakeUpFallback();
-            return signals.awaitAfter(request.pipelines(), seen, wait)
-                    .then(Mono.defer(() -> pollUntil(request, deadline)));
+            return Mono.firstWithSignal(signals.awaitAfter(request.pipelines(), seen, wait), stopping.asMono())
+                    .then(Mono.defer(() -> isStopping() ? Mono.just(claimed) : pollUntil(request, deadline)));
         });
+    }
+
+    /** Ends every waiting poll with an empty answer; called when the server starts to stop. */
+    public void stopWaiting() {
+        stopped = true;
+        stopping.tryEmitEmpty();
+    }
+
+    private boolean isStopping() {
+        return stopped;
     }
 
     public Mono<HeartbeatOutcome> heartbeat(WorkerReport report) {

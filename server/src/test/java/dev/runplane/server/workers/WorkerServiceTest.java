@@ -3,7 +3,11 @@ package dev.runplane.server.workers;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.Durations;
+import dev.runplane.server.core.ClaimRequest;
+import dev.runplane.server.core.LocalWorkSignals;
 import dev.runplane.server.core.WorkerSettings;
+import dev.runplane.server.core.Workers;
+import dev.runplane.server.store.PostgresWorkerStore;
 import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
@@ -37,6 +41,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -205,6 +211,20 @@ class WorkerServiceTest {
                 assertEquals(id, woken.getAssignments(0).getExecution().getId());
             }
         }
+    }
+
+    @Test
+    void stoppingEndsWaitingPollsAtOnceWithAnEmptyAnswer() {
+        // The use case on the real store: a waiting poll must not hold up the server's drain.
+        Workers workers = new Workers(new PostgresWorkerStore(server.app().database().pool()), new LocalWorkSignals(),
+                FAST);
+        Mono<List<dev.runplane.server.core.Assignment>> waiting = workers.poll(
+                new ClaimRequest("w", List.of("never-queued"), 1, Duration.ofSeconds(30)), Duration.ofSeconds(60));
+        StepVerifier.create(waiting)
+                .then(workers::stopWaiting)
+                .expectNext(List.of())
+                .expectComplete()
+                .verify(Duration.ofSeconds(10));
     }
 
     @Test

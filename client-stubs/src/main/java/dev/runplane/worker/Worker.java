@@ -158,7 +158,18 @@ public final class Worker implements AutoCloseable {
                 if (message != null) {
                     complete.setMessage(message);
                 }
-                stub.withDeadlineAfter(30, TimeUnit.SECONDS).complete(complete.build());
+                try {
+                    stub.withDeadlineAfter(30, TimeUnit.SECONDS).complete(complete.build());
+                } catch (StatusRuntimeException e) {
+                    if (e.getStatus().getCode() != Status.Code.INVALID_ARGUMENT) {
+                        throw e;
+                    }
+                    // Outputs the server refuses (too large, say) fail the execution with the reason,
+                    // rather than leaving it to expire and be retried with the same outputs.
+                    stub.withDeadlineAfter(30, TimeUnit.SECONDS).fail(FailRequest.newBuilder().setLease(task.lease())
+                            .setError(truncate("the server refused the outputs: " + e.getStatus().getDescription(),
+                                    16 * 1024)).build());
+                }
             } else {
                 boolean retryable = !task.cancelRequested()
                         && !(failure instanceof TaskFailure f && !f.retryable());

@@ -105,6 +105,17 @@ class WorkerLibraryTest {
     }
 
     @Test
+    void outputsTheServerRefusesFailTheExecutionWithTheReason() throws Exception {
+        String big = "x".repeat(70 * 1024);
+        try (Worker w = worker().handle("too-big", task -> Struct.newBuilder()
+                .putFields("blob", Value.newBuilder().setStringValue(big).build()).build()).build().start()) {
+            Execution queued = run("too-big", 3);
+            Execution failed = await(queued.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_FAILED);
+            assertTrue(failed.getError().contains("outputs"), failed.getError());
+        }
+    }
+
+    @Test
     void aCancelReachesTheHandlerAndEndsCancelled() throws Exception {
         CountDownLatch started = new CountDownLatch(1);
         try (Worker w = worker().heartbeatInterval(Duration.ofMillis(100)).handle("long", task -> {

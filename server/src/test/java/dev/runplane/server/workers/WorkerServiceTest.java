@@ -326,6 +326,31 @@ class WorkerServiceTest {
         assertEquals(log.size(), end.getRevision(), "one revision per event");
     }
 
+    @RepeatedTest(200)
+    void cancelRacingFailEndsInExactlyOneTerminalStateWithAConsistentLog() throws Exception {
+        Execution queued = run("race-fail", 0, 1);
+        Assignment a = claimOne("race-fail");
+        CompletableFuture<Object> cancel = CompletableFuture.supplyAsync(() -> outcome(() -> server.executions()
+                .cancel(CancelRequest.newBuilder().setId(queued.getId()).build()).getExecution()));
+        CompletableFuture<Object> fail = CompletableFuture.supplyAsync(() -> outcome(() -> server.workers()
+                .fail(FailRequest.newBuilder().setLease(a.getLease()).setError("boom").build()).getExecution()));
+        Object cancelled = cancel.get(10, TimeUnit.SECONDS);
+        Object failed = fail.get(10, TimeUnit.SECONDS);
+        assertTrue(failed instanceof Execution, "Fail: " + failed);
+        Execution end = get(queued.getId());
+        List<String> log = events(queued.getId());
+        if (cancelled instanceof Execution) {
+            // Cancel first: the worker's Fail is its acknowledgement.
+            assertEquals(ExecutionStatus.EXECUTION_STATUS_CANCELLED, end.getStatus());
+            assertEquals(List.of("null>QUEUED", "QUEUED>RUNNING", "RUNNING>CANCELLING", "CANCELLING>CANCELLED"), log);
+        } else {
+            assertEquals(Status.Code.FAILED_PRECONDITION, cancelled);
+            assertEquals(ExecutionStatus.EXECUTION_STATUS_FAILED, end.getStatus());
+            assertEquals(List.of("null>QUEUED", "QUEUED>RUNNING", "RUNNING>FAILED"), log);
+        }
+        assertEquals(log.size(), end.getRevision(), "one revision per event");
+    }
+
     private static Object outcome(Supplier<Execution> call) {
         try {
             return call.get();

@@ -101,8 +101,12 @@ public final class PostgresWorkerStore implements WorkerStore {
      */
     private static final String ANY_QUEUED_SQL = """
             SELECT 1 FROM unnest($1::text[]) AS p(pipeline)
-            WHERE EXISTS (SELECT 1 FROM executions
-                          WHERE pipeline = p.pipeline AND status IN (%s) AND scheduled_for <= now())
+            CROSS JOIN LATERAL (
+                SELECT 1 FROM executions
+                WHERE pipeline = p.pipeline AND status IN (%s) AND scheduled_for <= now()
+                ORDER BY priority DESC, queue_time, id   -- the executions_queue order: never walk history rows
+                LIMIT 1
+            ) q
             LIMIT 1
             """.formatted(names(Transitions.sources(Action.CLAIM)));
 

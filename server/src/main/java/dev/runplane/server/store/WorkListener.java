@@ -23,6 +23,7 @@ public final class WorkListener implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WorkListener.class);
     static final String CHANNEL = "runplane_events";
+    static final Duration COALESCE = Duration.ofMillis(10);
 
     private final PostgresqlConnectionFactory factory;
     private final WorkSignals signals;
@@ -56,7 +57,10 @@ public final class WorkListener implements AutoCloseable {
      * server, which TCP alone would not for hours.
      */
     private Flux<Object> listen(PostgresqlConnection connection) {
+        // Every committed event statement of every replica notifies (claims and Completes too, not only
+        // new work), so wake-ups are coalesced: at most one per COALESCE window, still within milliseconds.
         Flux<Object> notifications = connection.getNotifications().onBackpressureLatest()
+                .sample(COALESCE)
                 .doOnNext(notification -> signals.signal(null)).cast(Object.class);
         Mono<Object> subscribe = connection.createStatement("LISTEN " + CHANNEL).execute()
                 .flatMap(result -> result.getRowsUpdated()).then(Mono.fromRunnable(() -> signals.signal(null)));

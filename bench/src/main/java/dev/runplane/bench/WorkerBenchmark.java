@@ -79,6 +79,10 @@ public final class WorkerBenchmark {
             if (peer > 0) {
                 System.out.printf("ratio runplane best / db-scheduler lock-and-fetch = %.2f%n", best / peer);
             }
+        } finally {
+            try (var paths = Files.walk(dataDir)) { // the scratch database: tens of MB per run
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
         }
     }
 

@@ -8,12 +8,19 @@ import dev.runplane.server.api.WorkerGrpcService;
 import dev.runplane.server.core.Authenticator;
 import dev.runplane.server.core.Executions;
 import dev.runplane.server.core.KeyStore;
+import dev.runplane.server.core.LocalWorkSignals;
+import dev.runplane.server.core.Reaper;
+import dev.runplane.server.core.SignallingExecutionStore;
+import dev.runplane.server.core.WorkerSettings;
+import dev.runplane.server.core.Workers;
 import dev.runplane.server.store.Database;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.store.EmbeddedDatabase;
 import dev.runplane.server.store.PostgresExecutionQueries;
 import dev.runplane.server.store.PostgresExecutionStore;
 import dev.runplane.server.store.PostgresKeyStore;
+import dev.runplane.server.store.PostgresWorkerStore;
+import dev.runplane.server.store.WorkListener;
 import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -35,14 +42,19 @@ public final class Application implements AutoCloseable {
     private final Database database;
     private final RunplaneServer server;
     private final Operations operations;
+    /** Worker side: the reaper and the listener that wakes pollers; stopped before the database. */
+    private final List<AutoCloseable> background;
+    private final Workers workers;
 
     private Application(ServerConfig config, EmbeddedDatabase embedded, Database database, RunplaneServer server,
-                        Operations operations) {
+                        Operations operations, List<AutoCloseable> background, Workers workers) {
         this.config = config;
         this.embedded = embedded;
         this.database = database;
         this.server = server;
         this.operations = operations;
+        this.background = background;
+        this.workers = workers;
     }
 
     /** Starts everything and listens on the configured Netty address. */
@@ -62,6 +74,17 @@ public final class Application implements AutoCloseable {
 
     /** Starts everything on the given transport with these security settings. */
     public static Application start(ServerConfig config, OperationsConfig ops, ServerBuilder<?> transport) {
+        return start(config, ops, WorkerSettings.DEFAULT, transport);
+    }
+
+    /** Starts everything on the given transport with these worker timings (short ones in tests). */
+    public static Application start(ServerConfig config, ServerBuilder<?> transport, WorkerSettings workerSettings) {
+        return start(config, OperationsConfig.defaults(), workerSettings, transport);
+    }
+
+    /** Starts everything on the given transport with these security settings and worker timings. */
+    public static Application start(ServerConfig config, OperationsConfig ops, WorkerSettings workerSettings,
+                                    ServerBuilder<?> transport) {
         EmbeddedDatabase embedded = null;
         Database database = null;
         try {
@@ -73,7 +96,7 @@ public final class Application implements AutoCloseable {
                 address = DatabaseAddress.parse(config.databaseUrl());
             }
             database = Database.open(address, config.poolSize());
-            return start(config, ops, transport, embedded, database);
+            return start(config, ops, workerSettings, transport, embedded, database);
         } catch (RuntimeException e) {
             if (database != null) {
                 database.close();
@@ -85,10 +108,14 @@ public final class Application implements AutoCloseable {
         }
     }
 
-    private static Application start(ServerConfig config, OperationsConfig ops, ServerBuilder<?> transport,
-                                     EmbeddedDatabase embedded, Database database) {
-        Executions executions = new Executions(new PostgresExecutionStore(database.pool()),
+    private static Application start(ServerConfig config, OperationsConfig ops, WorkerSettings workerSettings,
+                                     ServerBuilder<?> transport, EmbeddedDatabase embedded, Database database) {
+        LocalWorkSignals workSignals = new LocalWorkSignals();
+        Executions executions = new Executions(
+                new SignallingExecutionStore(new PostgresExecutionStore(database.pool()), workSignals),
                 new PostgresExecutionQueries(database.pool()));
+        PostgresWorkerStore workerStore = new PostgresWorkerStore(database.pool());
+        Workers workers = new Workers(workerStore, workSignals, workerSettings);
         // Issue 7: keys, their admin service, and the interceptor in front of every call.
         KeyStore keys = new PostgresKeyStore(database.pool());
         Authenticator authenticator = new Authenticator(keys, ops.keyCacheTtl(), Clock.systemUTC());
@@ -103,13 +130,15 @@ public final class Application implements AutoCloseable {
                 .maxInboundMetadataSize(ops.transport().maxInboundMetadataBytes());
         List<BindableService> services = List.of(
                 new ExecutionGrpcService(executions, config.limits()),
-                new WorkerGrpcService(),
+                new WorkerGrpcService(workers, config.limits()),
                 new KeyGrpcService(keys, authenticator, Clock.systemUTC()));
+        WorkListener listener = new WorkListener(database.address(), workSignals).start();
+        Reaper reaper = new Reaper(workerStore, workSignals, workerSettings).start();
         RunplaneServer server = new RunplaneServer(transport, services).start();
         log.info("Runplane listening on {}:{} (database {})", config.bind(), server.port(), database.address());
         Operations operations = new Operations(registry);
         operations.start(ops, config.bind(), database, server.health());
-        return new Application(config, embedded, database, server, operations);
+        return new Application(config, embedded, database, server, operations, List.of(reaper, listener), workers);
     }
 
     public int port() {
@@ -144,7 +173,15 @@ public final class Application implements AutoCloseable {
         // and their resume point), then no new calls and a bounded drain; the database goes last.
         log.info("Stopping: health NOT_SERVING, draining calls for up to {}", config.drainTime());
         operations.beginDrain(server.health());
+        workers.stopWaiting(); // long-polls answer empty now instead of holding up the drain
         server.stop(config.drainTime().toMillis());
+        for (AutoCloseable task : background) {
+            try {
+                task.close();
+            } catch (Exception e) {
+                log.warn("Could not stop {}: {}", task, e.toString());
+            }
+        }
         operations.close();
         database.close();
         if (embedded != null) {

@@ -7,10 +7,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The launcher: {@code java -jar runplane.jar [options]} runs the server. */
+/**
+ * The launcher: {@code java -jar runplane.jar [options]} runs the server;
+ * {@code java -jar runplane.jar worker ... -- cmd args} runs a worker; {@code keys ...} manages API keys.
+ */
 @Command(name = "runplane", mixinStandardHelpOptions = true, version = "Runplane 0.1.0",
         description = "A reactive gRPC control plane for pipeline executions.",
-        sortOptions = false, subcommands = {dev.runplane.server.cli.KeysCommand.class})
+        sortOptions = false,
+        subcommands = {dev.runplane.server.worker.WorkerCommand.class, dev.runplane.server.cli.KeysCommand.class})
 public final class Main implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "${env:RUNPLANE_PORT:-50051}",

@@ -10,6 +10,7 @@ import dev.runplane.server.core.AuthenticationException;
 import dev.runplane.server.core.ContentionException;
 import dev.runplane.server.core.FieldViolation;
 import dev.runplane.server.core.InvalidArgumentException;
+import dev.runplane.server.core.LeaseLostException;
 import dev.runplane.server.core.NotFoundException;
 import dev.runplane.server.core.PermissionDeniedException;
 import dev.runplane.server.core.RequestIdConflictException;
@@ -75,6 +76,10 @@ public final class ErrorMapper {
             return build(Code.ABORTED, contention.getMessage(), errorInfo("CONTENTION"),
                     Any.pack(RetryInfo.newBuilder()
                             .setRetryDelay(com.google.protobuf.Duration.newBuilder().setNanos(100_000_000)).build()));
+        }
+        if (error instanceof LeaseLostException lost) {
+            return build(Code.ABORTED, lost.getMessage(), Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN)
+                    .setReason("LEASE_LOST").putMetadata("execution_id", lost.executionId().toString()).build()));
         }
         if (error instanceof ServiceUnavailableException unavailable) {
             return build(Code.UNAVAILABLE, unavailable.getMessage(), errorInfo("DATABASE_UNAVAILABLE"),

@@ -1,5 +1,9 @@
 package dev.runplane.server.api;
 
+import dev.runplane.server.core.Lease;
+import dev.runplane.server.core.Limits;
+import dev.runplane.server.core.Workers;
+import dev.runplane.v1.Assignment;
 import dev.runplane.v1.CompleteRequest;
 import dev.runplane.v1.CompleteResponse;
 import dev.runplane.v1.FailRequest;
@@ -9,28 +13,83 @@ import dev.runplane.v1.HeartbeatResponse;
 import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.PollResponse;
 import dev.runplane.v1.WorkerServiceGrpc;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import reactor.core.publisher.Mono;
 
-/** WorkerService over gRPC. */
+/** WorkerService over gRPC: validates, calls {@link Workers}, maps the answer. */
 public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImplBase {
+
+    /** A Poll answers this long before the caller's deadline, so that an empty answer still arrives. */
+    private static final Duration DEADLINE_MARGIN = Duration.ofMillis(200);
+
+    private final Workers workers;
+    private final WorkerRequestValidator validator;
+
+    public WorkerGrpcService(Workers workers, Limits limits) {
+        this.workers = workers;
+        this.validator = new WorkerRequestValidator(limits);
+    }
 
     @Override
     public void poll(PollRequest request, StreamObserver<PollResponse> observer) {
-        Unimplemented.answer("WorkerService.Poll", observer);
+        Deadline deadline = Context.current().getDeadline(); // not visible on Reactor threads: read it here
+        GrpcReactor.unary(Mono.fromCallable(() -> validator.poll(request))
+                .flatMap(claim -> workers.poll(claim, maxWait(request, deadline)))
+                .map(assignments -> PollResponse.newBuilder()
+                        .addAllAssignments(assignments.stream().map(WorkerGrpcService::toProto).toList()).build()),
+                observer);
+    }
+
+    private Duration maxWait(PollRequest request, Deadline deadline) {
+        Duration wait = validator.maxWait(request);
+        if (deadline != null) {
+            Duration left = Duration.ofMillis(deadline.timeRemaining(TimeUnit.MILLISECONDS)).minus(DEADLINE_MARGIN);
+            if (left.compareTo(wait) < 0) {
+                wait = left.isNegative() ? Duration.ZERO : left;
+            }
+        }
+        return wait;
     }
 
     @Override
     public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> observer) {
-        Unimplemented.answer("WorkerService.Heartbeat", observer);
+        GrpcReactor.unary(Mono.fromCallable(() -> validator.heartbeat(request))
+                .flatMap(workers::heartbeat)
+                .map(outcome -> HeartbeatResponse.newBuilder().setLease(toProto(outcome.lease()))
+                        .setCancelRequested(outcome.cancelRequested()).build()), observer);
     }
 
     @Override
     public void complete(CompleteRequest request, StreamObserver<CompleteResponse> observer) {
-        Unimplemented.answer("WorkerService.Complete", observer);
+        GrpcReactor.unary(Mono.fromCallable(() -> validator.complete(request))
+                .flatMap(workers::complete)
+                .map(e -> CompleteResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
     }
 
     @Override
     public void fail(FailRequest request, StreamObserver<FailResponse> observer) {
-        Unimplemented.answer("WorkerService.Fail", observer);
+        GrpcReactor.unary(Mono.fromCallable(() -> validator.fail(request))
+                .flatMap(workers::fail)
+                .map(e -> FailResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+    }
+
+    static Assignment toProto(dev.runplane.server.core.Assignment assignment) {
+        return Assignment.newBuilder().setExecution(ProtoMapper.toProto(assignment.execution()))
+                .setLease(toProto(assignment.lease())).build();
+    }
+
+    static dev.runplane.v1.Lease toProto(Lease lease) {
+        dev.runplane.v1.Lease.Builder b = dev.runplane.v1.Lease.newBuilder()
+                .setExecutionId(lease.executionId().toString())
+                .setAttempt(lease.attempt())
+                .setToken(lease.token());
+        if (lease.expireTime() != null) {
+            b.setExpireTime(com.google.protobuf.util.Timestamps.fromMillis(lease.expireTime().toEpochMilli()));
+        }
+        return b.build();
     }
 }

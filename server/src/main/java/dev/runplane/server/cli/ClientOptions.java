@@ -48,6 +48,11 @@ public final class ClientOptions {
             description = "Allow plaintext to a server that is not on loopback (env RUNPLANE_INSECURE).")
     boolean insecure;
 
+    /** The server's address as given. */
+    public String server() {
+        return server;
+    }
+
     /** A channel to the server: TLS if asked for, plaintext only to loopback unless --insecure. */
     public ManagedChannel channel() {
         return Grpc.newChannelBuilder(server, credentials()).build();

@@ -13,7 +13,6 @@ import dev.runplane.v1.ExecutionStatus;
 import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.SearchRequest;
-import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.Trigger;
 import dev.runplane.v1.TriggerKind;
 import io.grpc.Status;
@@ -117,10 +116,5 @@ class ExecutionServiceTest {
                 .getExecution();
         assertEquals(cancelled.getRevision(), again.getRevision(), "a second cancel changes nothing");
         assertEquals(ExecutionStatus.EXECUTION_STATUS_CANCELLED, again.getStatus());
-    }
-
-    @Test
-    void rpcsOfLaterIssuesAnswerUnimplemented() {
-        Errors.expect(Status.Code.UNIMPLEMENTED, () -> server.workers().poll(PollRequest.getDefaultInstance()));
     }
 }

@@ -3,6 +3,7 @@ package dev.runplane.server.testing;
 import dev.runplane.server.Application;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
+import dev.runplane.server.core.WorkerSettings;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.WorkerServiceGrpc;
@@ -33,14 +34,24 @@ public final class TestServer implements AutoCloseable {
 
     /** A server on an existing database (a second replica, say). */
     public static TestServer start(DatabaseAddress database) {
-        return start(database, OperationsConfig.defaults());
+        return start(database, OperationsConfig.defaults(), WorkerSettings.DEFAULT);
     }
 
     /** A server with these security settings (issue 7). */
     public static TestServer start(DatabaseAddress database, OperationsConfig ops) {
+        return start(database, ops, WorkerSettings.DEFAULT);
+    }
+
+    /** A server on an existing database with these worker timings (short leases and grace in tests). */
+    public static TestServer start(DatabaseAddress database, WorkerSettings workerSettings) {
+        return start(database, OperationsConfig.defaults(), workerSettings);
+    }
+
+    public static TestServer start(DatabaseAddress database, OperationsConfig ops, WorkerSettings workerSettings) {
         String name = InProcessServerBuilder.generateName();
         ServerConfig config = ServerConfig.defaults().withDatabaseUrl(TestPostgres.url(database)).withPort(0);
-        Application app = Application.start(config, ops, InProcessServerBuilder.forName(name).directExecutor());
+        Application app = Application.start(config, ops, workerSettings,
+                InProcessServerBuilder.forName(name).directExecutor());
         ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         return new TestServer(database, app, channel);
     }

@@ -1,0 +1,203 @@
+package dev.runplane.bench;
+
+import com.google.protobuf.util.Durations;
+import dev.runplane.server.Application;
+import dev.runplane.server.ServerConfig;
+import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.store.EmbeddedDatabase;
+import dev.runplane.v1.Assignment;
+import dev.runplane.v1.CompleteRequest;
+import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.PollRequest;
+import dev.runplane.v1.PollResponse;
+import dev.runplane.v1.RunRequest;
+import dev.runplane.v1.WorkerServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * End to end through real Netty ports: producers Run N executions while W workers (each its own
+ * connection) Poll and Complete them, as fast as they can. Prints executions/s from the first Run
+ * to the last Complete, and the latency of Polls that claimed work (p50/p99), for 1, 4 and 16
+ * workers. Then, on the SAME embedded PostgreSQL (durable: fsync on), the db-scheduler peer
+ * (bench/peer-db-scheduler, its lock-and-fetch mode) runs the same count, and the ratio is printed.
+ *
+ * <pre>bench/run WorkerBenchmark [executions=20000] [producers=8] [claimBatch=1] [peerThreads=16] [workers=1,4,16] [notify|no-notify]</pre>
+ * {@code no-notify} disables the V1 per-statement NOTIFY trigger (pollers then rely on in-process
+ * signals, enough for one replica): it shows what the trigger's commit-time lock costs.
+ */
+public final class WorkerBenchmark {
+
+    public static void main(String[] args) throws Exception {
+        int executions = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        int producers = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+        int claimBatch = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+        int peerThreads = args.length > 3 ? Integer.parseInt(args[3]) : 16;
+        int[] workerCounts = args.length > 4 ? Arrays.stream(args[4].split(",")).mapToInt(Integer::parseInt).toArray()
+                : new int[] {1, 4, 16};
+        boolean notify = args.length <= 5 || !args[5].equals("no-notify");
+        Path dataDir = Files.createTempDirectory("runplane-worker-bench");
+        try (EmbeddedDatabase postgres = EmbeddedDatabase.start(dataDir.resolve("pg"), true)) {
+            DatabaseAddress address = postgres.address();
+            System.out.printf("WorkerBenchmark: %d executions per run, %d producers, claim batch %d, durable embedded PostgreSQL%n",
+                    executions, producers, claimBatch);
+            double best = 0;
+            ServerConfig config = ServerConfig.defaults().withPort(0).withDatabaseUrl(
+                    "r2dbc:postgresql://" + address.user() + "@" + address.host() + ":" + address.port() + "/"
+                            + address.database());
+            try (Application app = Application.start(config)) {
+                if (!notify) {
+                    try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
+                         Statement s = c.createStatement()) {
+                        s.execute("ALTER TABLE execution_events DISABLE TRIGGER execution_events_notify");
+                    }
+                    System.out.println("(NOTIFY trigger disabled)");
+                }
+                for (int workers : workerCounts) {
+                    best = Math.max(best, runplane(app.port(), "bench-" + workers, executions, producers, workers,
+                            claimBatch));
+                }
+            }
+            double peer = peer(address, executions, peerThreads, producers);
+            if (peer > 0) {
+                System.out.printf("ratio runplane best / db-scheduler lock-and-fetch = %.2f%n", best / peer);
+            }
+        } finally {
+            try (var paths = Files.walk(dataDir)) { // the scratch database: tens of MB per run
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
+        }
+    }
+
+    /** One run: returns end-to-end executions/s. */
+    static double runplane(int port, String pipeline, int n, int producers, int workers, int claimBatch)
+            throws Exception {
+        List<ManagedChannel> channels = new ArrayList<>();
+        AtomicInteger completed = new AtomicInteger();
+        AtomicInteger submitted = new AtomicInteger();
+        ConcurrentLinkedQueue<Long> claimNanos = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Long> completeNanos = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Long> runNanos = new ConcurrentLinkedQueue<>();
+        CountDownLatch done = new CountDownLatch(workers);
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            ManagedChannel channel = channel(port, channels);
+            String workerId = "bench-worker-" + w;
+            threads.add(new Thread(() -> {
+                WorkerServiceGrpc.WorkerServiceBlockingStub stub = WorkerServiceGrpc.newBlockingStub(channel);
+                PollRequest poll = PollRequest.newBuilder().setWorkerId(workerId).addPipelines(pipeline)
+                        .setMaxExecutions(claimBatch).setMaxWait(Durations.fromMillis(500)).build();
+                while (completed.get() < n) {
+                    long t0 = System.nanoTime();
+                    PollResponse response = stub.withDeadlineAfter(10, TimeUnit.SECONDS).poll(poll);
+                    if (response.getAssignmentsCount() > 0) {
+                        claimNanos.add(System.nanoTime() - t0);
+                    }
+                    for (Assignment a : response.getAssignmentsList()) {
+                        long c0 = System.nanoTime();
+                        stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+                                .complete(CompleteRequest.newBuilder().setLease(a.getLease()).build());
+                        completeNanos.add(System.nanoTime() - c0);
+                        completed.incrementAndGet();
+                    }
+                }
+                done.countDown();
+            }, "worker-" + w));
+        }
+        for (int p = 0; p < producers; p++) {
+            ManagedChannel channel = channel(port, channels);
+            threads.add(new Thread(() -> {
+                ExecutionServiceGrpc.ExecutionServiceBlockingStub stub = ExecutionServiceGrpc.newBlockingStub(channel);
+                RunRequest run = RunRequest.newBuilder().setPipeline(pipeline).build();
+                while (submitted.getAndIncrement() < n) {
+                    long r0 = System.nanoTime();
+                    stub.withDeadlineAfter(10, TimeUnit.SECONDS).run(run);
+                    runNanos.add(System.nanoTime() - r0);
+                }
+            }, "producer-" + p));
+        }
+        long start = System.nanoTime();
+        threads.forEach(Thread::start);
+        done.await();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        for (Thread t : threads) {
+            t.join();
+        }
+        channels.forEach(ManagedChannel::shutdownNow);
+        long[] claims = sorted(claimNanos);
+        long[] completes = sorted(completeNanos);
+        long[] runs = sorted(runNanos);
+        double rate = completed.get() / seconds;
+        System.out.printf("runplane workers=%2d n=%d end-to-end=%.0f/s claim(Poll with work) p50=%.2f ms p99=%.2f ms"
+                        + " | Complete p50=%.2f p99=%.2f ms | Run p50=%.2f p99=%.2f ms%n",
+                workers, completed.get(), rate, percentile(claims, 0.50), percentile(claims, 0.99),
+                percentile(completes, 0.50), percentile(completes, 0.99), percentile(runs, 0.50), percentile(runs, 0.99));
+        return rate;
+    }
+
+    private static ManagedChannel channel(int port, List<ManagedChannel> channels) {
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        channels.add(channel);
+        return channel;
+    }
+
+    private static long[] sorted(ConcurrentLinkedQueue<Long> nanos) {
+        return nanos.stream().mapToLong(Long::longValue).sorted().toArray();
+    }
+
+    private static double percentile(long[] sorted, double p) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))] / 1e6;
+    }
+
+    /** Runs bench/peer-db-scheduler on a scratch database of the same PostgreSQL; its end-to-end rate or 0. */
+    static double peer(DatabaseAddress address, int n, int threads, int producers) throws Exception {
+        try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
+             Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS peer_db_scheduler");
+            s.execute("CREATE DATABASE peer_db_scheduler");
+        }
+        String jdbc = "jdbc:postgresql://" + address.host() + ":" + address.port() + "/peer_db_scheduler?user="
+                + address.user();
+        Path script = Path.of(System.getProperty("user.dir"), "bench", "peer-db-scheduler");
+        Process process = new ProcessBuilder(script.toString(), jdbc, Integer.toString(n), Integer.toString(threads),
+                Integer.toString(producers), "lock-and-fetch").redirectErrorStream(true).start();
+        Pattern rate = Pattern.compile("end-to-end=(\\d+)/s");
+        double result = 0;
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = lines.readLine()) != null) {
+                System.out.println(line);
+                Matcher m = rate.matcher(line);
+                if (m.find()) {
+                    result = Double.parseDouble(m.group(1));
+                }
+            }
+        }
+        if (process.waitFor() != 0) {
+            System.out.println("db-scheduler peer failed (exit " + process.exitValue() + "): no ratio");
+            return 0;
+        }
+        return result;
+    }
+}

@@ -1,0 +1,21 @@
+package dev.runplane.server.core;
+
+import java.util.UUID;
+
+/**
+ * The caller's lease is stale: it expired, another attempt holds the execution, or the execution
+ * already ended. Nothing was changed; the worker must drop this attempt.
+ */
+public final class LeaseLostException extends RuntimeException {
+
+    private final UUID executionId;
+
+    public LeaseLostException(UUID executionId) {
+        super("the lease on execution " + executionId + " is no longer held (expired, or a newer attempt holds it)");
+        this.executionId = executionId;
+    }
+
+    public UUID executionId() {
+        return this.executionId;
+    }
+}

@@ -1,0 +1,37 @@
+package dev.runplane.server.core;
+
+import java.util.UUID;
+import reactor.core.publisher.Mono;
+
+/** An {@link ExecutionStore} that tells this replica's waiting pollers when it queued an execution. */
+public final class SignallingExecutionStore implements ExecutionStore {
+
+    private final ExecutionStore store;
+    private final WorkSignals signals;
+
+    public SignallingExecutionStore(ExecutionStore store, WorkSignals signals) {
+        this.store = store;
+        this.signals = signals;
+    }
+
+    @Override
+    public Mono<Execution> create(NewExecution execution) {
+        return store.create(execution).doOnNext(this::signalIfQueued);
+    }
+
+    @Override
+    public Mono<Execution> find(UUID id) {
+        return store.find(id);
+    }
+
+    @Override
+    public Mono<Execution> transition(TransitionRequest request) {
+        return store.transition(request).doOnNext(this::signalIfQueued);
+    }
+
+    private void signalIfQueued(Execution execution) {
+        if (execution.status() == ExecutionStatus.QUEUED) {
+            signals.signal(execution.pipeline());
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.runplane.server.core;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/** The use cases of WorkerService: long-poll claims and the calls that carry a lease. */
+public final class Workers {
+
+    private final WorkerStore store;
+    private final WorkSignals signals;
+    private final WorkerSettings settings;
+    /** Completes when the server stops: waiting polls then answer empty instead of holding up the drain. */
+    private final Sinks.Empty<Void> stopping = Sinks.empty();
+    private volatile boolean stopped;
+
+    public Workers(WorkerStore store, WorkSignals signals, WorkerSettings settings) {
+        this.store = store;
+        this.signals = signals;
+        this.settings = settings;
+    }
+
+    /**
+     * Claims at once if work is queued; otherwise waits for a signal (or the fallback re-check) and
+     * tries again, until {@code maxWait} has passed: then an empty list.
+     */
+    public Mono<List<Assignment>> poll(ClaimRequest request, Duration maxWait) {
+        return Mono.defer(() -> pollUntil(request, Instant.now().plus(maxWait)));
+    }
+
+    private Mono<List<Assignment>> pollUntil(ClaimRequest request, Instant deadline) {
+        long seen = signals.generation(request.pipelines());
+        return store.claim(request).flatMap(claimed -> {
+            if (!claimed.isEmpty()) {
+                signals.pass(request.pipelines()); // there may be more: wake the next waiter of this group
+                return Mono.just(claimed);
+            }
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (left.isNegative() || left.isZero() || isStopping()) {
+                return Mono.just(claimed);
+            }
+            Duration wait = left.compareTo(settings.wakeUpFallback()) < 0 ? left : settings.wakeUpFallback();
+            return Mono.firstWithSignal(signals.awaitAfter(request.pipelines(), seen, wait), stopping.asMono())
+                    .then(Mono.defer(() -> isStopping() ? Mono.just(claimed) : pollUntil(request, deadline)));
+        });
+    }
+
+    /** Ends every waiting poll with an empty answer; called when the server starts to stop. */
+    public void stopWaiting() {
+        stopped = true;
+        stopping.tryEmitEmpty();
+    }
+
+    private boolean isStopping() {
+        return stopped;
+    }
+
+    public Mono<HeartbeatOutcome> heartbeat(WorkerReport report) {
+        return store.heartbeat(report);
+    }
+
+    public Mono<Execution> complete(WorkerReport report) {
+        return store.complete(report);
+    }
+
+    /** Fails the attempt; when it goes back to the queue, waiting pollers are told. */
+    public Mono<Execution> fail(WorkerReport report) {
+        return store.fail(report, settings).doOnNext(execution -> {
+            if (execution.status() == ExecutionStatus.QUEUED) {
+                signals.signal(execution.pipeline());
+            }
+        });
+    }
+}

@@ -1,0 +1,149 @@
+package dev.runplane.server.store;
+
+import dev.runplane.server.core.Execution;
+import dev.runplane.server.core.LeaseLostException;
+import dev.runplane.server.core.NotFoundException;
+import dev.runplane.server.core.TransitionRefusedException;
+import dev.runplane.server.core.WorkerReport;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.Row;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * Group commit for Complete (DESIGN.md "Group commit"): Completes that arrive while earlier ones are
+ * being written go together into ONE statement, so one commit serves many workers. There is no timer:
+ * an idle server writes a lone Complete at once; under load, batches form by themselves while at most
+ * {@link #MAX_IN_FLIGHT} statements run. Each caller still gets its own answer: its execution, or its
+ * own LEASE_LOST / NOT_FOUND / refusal, never a neighbour's. Rows are locked in id order, so two
+ * batches cannot deadlock.
+ */
+final class CompleteBatcher {
+
+    static final int MAX_BATCH = 100;
+    static final int MAX_IN_FLIGHT = 4;
+
+    private final ConnectionFactory connections;
+    private final String sql;
+    private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    CompleteBatcher(ConnectionFactory connections, String sql) {
+        this.connections = connections;
+        this.sql = sql;
+    }
+
+    Mono<Execution> complete(WorkerReport report) {
+        return Mono.create(sink -> {
+            queue.add(new Pending(report, sink));
+            drain();
+        });
+    }
+
+    private void drain() {
+        while (!queue.isEmpty()) {
+            if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+                inFlight.decrementAndGet();
+                return; // a running batch drains again when it ends
+            }
+            List<Pending> batch = take();
+            if (batch.isEmpty()) {
+                inFlight.decrementAndGet();
+                return;
+            }
+            write(batch).doFinally(signal -> {
+                inFlight.decrementAndGet();
+                drain();
+            }).subscribe(results -> deliver(batch, results), error -> batch.forEach(p -> p.sink.error(error)));
+        }
+    }
+
+    /** Up to MAX_BATCH pending Completes, at most one per execution (a repeat waits for the next batch). */
+    private List<Pending> take() {
+        List<Pending> batch = new ArrayList<>();
+        List<Pending> repeats = new ArrayList<>();
+        Set<UUID> ids = new HashSet<>();
+        Pending next;
+        while (batch.size() < MAX_BATCH && (next = queue.poll()) != null) {
+            if (ids.add(next.report.lease().executionId())) {
+                batch.add(next);
+            } else {
+                repeats.add(next);
+            }
+        }
+        queue.addAll(repeats);
+        return batch;
+    }
+
+    private Mono<Map<UUID, Object>> write(List<Pending> batch) {
+        int n = batch.size();
+        UUID[] ids = new UUID[n];
+        String[] tokens = new String[n];
+        Integer[] attempts = new Integer[n];
+        String[] outputs = new String[n];
+        String[] messages = new String[n];
+        String[] steps = new String[n];
+        for (int i = 0; i < n; i++) {
+            WorkerReport r = batch.get(i).report;
+            ids[i] = r.lease().executionId();
+            tokens[i] = r.lease().token();
+            attempts[i] = r.lease().attempt();
+            outputs[i] = r.outputsJson();
+            messages[i] = r.message();
+            steps[i] = PostgresWorkerStore.stepsJson(r.steps());
+        }
+        return Mono.usingWhen(connections.create(), connection -> Flux.from(connection.createStatement(sql)
+                                .bind(0, ids).bind(1, tokens).bind(2, attempts).bind(3, outputs).bind(4, messages)
+                                .bind(5, steps).execute())
+                        .flatMap(result -> result.map((row, meta) -> Map.entry(row.get("input_id", UUID.class),
+                                outcome(row))))
+                        .collectMap(Map.Entry::getKey, Map.Entry::getValue, HashMap::new),
+                Connection::close)
+                .onErrorMap(DatabaseErrors::translate);
+    }
+
+    /** The row's answer for its caller: the execution, or the exception it gets. */
+    private static Object outcome(Row row) {
+        UUID id = row.get("input_id", UUID.class);
+        String current = row.get("current_status", String.class);
+        if (current == null) {
+            return NotFoundException.execution(id);
+        }
+        if (!Boolean.TRUE.equals(row.get("held", Boolean.class))) {
+            return new LeaseLostException(id);
+        }
+        if (row.get("id", UUID.class) == null) {
+            return new TransitionRefusedException(dev.runplane.server.core.ExecutionStatus.valueOf(current),
+                    dev.runplane.server.core.Action.COMPLETE);
+        }
+        return ExecutionReader.execution(new RowColumns(row));
+    }
+
+    private static void deliver(List<Pending> batch, Map<UUID, Object> results) {
+        for (Pending p : batch) {
+            Object result = results.get(p.report.lease().executionId());
+            if (result instanceof Execution execution) {
+                p.sink.success(execution);
+            } else if (result instanceof RuntimeException error) {
+                p.sink.error(error);
+            } else {
+                p.sink.error(NotFoundException.execution(p.report.lease().executionId()));
+            }
+        }
+    }
+
+    private record Pending(WorkerReport report, MonoSink<Execution> sink) {
+    }
+}

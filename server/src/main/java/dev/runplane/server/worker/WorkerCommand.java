@@ -1,0 +1,108 @@
+package dev.runplane.server.worker;
+
+import dev.runplane.server.Durations;
+import dev.runplane.server.cli.ClientOptions;
+import dev.runplane.worker.Worker;
+import io.grpc.ClientInterceptors;
+import io.grpc.ManagedChannel;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
+
+/**
+ * {@code runplane worker --pipeline NAME -- cmd args}: turns any program into a pipeline. Each
+ * claimed execution runs the command once ({@link ProcessHandler}); Ctrl-C stops claiming and lets
+ * running processes finish (up to the drain time).
+ */
+@Command(name = "worker", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Run a command for every execution of a pipeline: inputs as JSON on stdin, "
+                + "outputs as a JSON object on stdout, RUNPLANE_EXECUTION_ID and RUNPLANE_ATTEMPT in the environment.")
+public final class WorkerCommand implements Callable<Integer> {
+
+    /** --server, --api-key, TLS: the same as every client-side command. */
+    @Mixin
+    ClientOptions client = new ClientOptions();
+
+    @Option(names = "--pipeline", required = true, description = "Pipeline to execute (repeat for several).")
+    List<String> pipelines;
+
+    @Option(names = "--concurrency", defaultValue = "1", description = "Processes at once (default ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Option(names = "--worker-id", description = "Name kept on each execution (default pid@host).")
+    String workerId;
+
+    @Option(names = "--lease", defaultValue = "30s", converter = DurationConverter.class,
+            description = "Lease duration; heartbeats every third of it (default ${DEFAULT-VALUE}).")
+    Duration lease;
+
+    @Option(names = "--kill-grace", defaultValue = "10s", converter = DurationConverter.class,
+            description = "After a Cancel, how long between SIGTERM and SIGKILL (default ${DEFAULT-VALUE}).")
+    Duration killGrace;
+
+    @Option(names = "--drain-time", defaultValue = "30s", converter = DurationConverter.class,
+            description = "On stop, how long running processes may finish (default ${DEFAULT-VALUE}).")
+    Duration drainTime;
+
+    @Option(names = "--retry-on-failure",
+            description = "Treat a non-zero exit as retryable (queued again while attempts are left).")
+    boolean retryOnFailure;
+
+    @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments, after --.")
+    List<String> command;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Running running = start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            running.close();
+            stopped.countDown();
+        }, "runplane-worker-shutdown"));
+        System.err.println("Runplane worker: " + String.join(" ", command) + " for " + pipelines + " on " + client.server());
+        stopped.await();
+        return 0;
+    }
+
+    /** Connects and starts claiming; close the answer to stop. */
+    public Running start() {
+        ManagedChannel channel = client.channel();
+        ProcessHandler handler = new ProcessHandler(command, killGrace, retryOnFailure);
+        Worker.Builder builder = Worker.builder(ClientInterceptors.intercept(channel, client.keyInterceptor())).concurrency(concurrency).leaseDuration(lease)
+                .drainTime(drainTime);
+        if (workerId != null) {
+            builder.workerId(workerId);
+        }
+        pipelines.forEach(pipeline -> builder.handle(pipeline, handler));
+        return new Running(builder.build().start(), channel);
+    }
+
+    /** A started worker and its channel. */
+    public record Running(Worker worker, ManagedChannel channel) implements AutoCloseable {
+        @Override
+        public void close() {
+            worker.close();
+            channel.shutdown();
+            try {
+                channel.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Durations as "500ms", "10s", "5m", or ISO-8601. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            return Durations.parse(value);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package dev.runplane.server.workers;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.runplane.server.Application;
+import dev.runplane.server.ServerConfig;
+import dev.runplane.server.core.WorkerSettings;
+import dev.runplane.server.testing.TestPostgres;
+import dev.runplane.server.worker.WorkerCommand;
+import dev.runplane.v1.CancelRequest;
+import dev.runplane.v1.Execution;
+import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.ExecutionStatus;
+import dev.runplane.v1.GetExecutionRequest;
+import dev.runplane.v1.RunRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The worker command end to end: a real server on a Netty port, the command parsed as a user types
+ * it, and a real python3 script per execution.
+ */
+class WorkerCommandTest {
+
+    private static final String SCRIPT = """
+            import json, os, signal, sys, time
+            inputs = json.load(sys.stdin)
+            mode = inputs.get("mode", "add")
+            if mode == "fail":
+                print("first line of noise", file=sys.stderr)
+                print("something broke: disk full", file=sys.stderr)
+                sys.exit(3)
+            if mode == "sleep":
+                def stop(signum, frame):
+                    with open(inputs["marker"], "w") as f:
+                        f.write("SIGTERM")
+                    sys.exit(143)
+                signal.signal(signal.SIGTERM, stop)
+                print("sleeping", file=sys.stderr, flush=True)
+                time.sleep(120)
+            print("a log line that is not JSON")
+            print(json.dumps({"sum": inputs["a"] + inputs["b"],
+                              "execution": os.environ["RUNPLANE_EXECUTION_ID"],
+                              "attempt": os.environ["RUNPLANE_ATTEMPT"]}))
+            """;
+
+    /** A long cancel grace: a CANCELLED here comes from the worker's answer, not from the reaper. */
+    private static final WorkerSettings SETTINGS = new WorkerSettings(Duration.ofMillis(200), Duration.ofSeconds(60),
+            Duration.ZERO, Duration.ZERO, Duration.ofMillis(500));
+
+    @TempDir
+    static Path dir;
+    private static Application app;
+    private static ManagedChannel channel;
+    private static WorkerCommand.Running worker;
+
+    @BeforeAll
+    static void start() throws Exception {
+        ServerConfig config = ServerConfig.defaults().withDatabaseUrl(TestPostgres.url(TestPostgres.newDatabase()));
+        app = Application.start(config, NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), SETTINGS);
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", app.port()).usePlaintext().build();
+        Path script = dir.resolve("my_step.py");
+        Files.writeString(script, SCRIPT);
+        WorkerCommand command = CommandLine.populateCommand(new WorkerCommand(),
+                "--server", "127.0.0.1:" + app.port(), "--pipeline", "py", "--concurrency", "2",
+                "--lease", "3s", "--kill-grace", "5s", "--", "python3", script.toString());
+        worker = command.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        worker.close();
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        app.close();
+    }
+
+    private static ExecutionServiceGrpc.ExecutionServiceBlockingStub executions() {
+        return ExecutionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    private static Execution run(Struct inputs) {
+        return executions().run(RunRequest.newBuilder().setPipeline("py").setInputs(inputs).build()).getExecution();
+    }
+
+    private static Execution awaitExecution(String id, Predicate<Execution> condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            Execution e = executions().getExecution(GetExecutionRequest.newBuilder().setId(id).build()).getExecution();
+            if (condition.test(e)) {
+                return e;
+            }
+            assertTrue(System.nanoTime() < deadline, "timed out; last seen " + e.getStatus() + " " + e.getError());
+            Thread.sleep(50);
+        }
+    }
+
+    private static Value number(double n) {
+        return Value.newBuilder().setNumberValue(n).build();
+    }
+
+    private static Value text(String s) {
+        return Value.newBuilder().setStringValue(s).build();
+    }
+
+    @Test
+    void inputsGoInOnStdinAndOutputsComeOutOfStdout() throws Exception {
+        Execution queued = run(Struct.newBuilder().putFields("a", number(2)).putFields("b", number(40)).build());
+        Execution done = awaitExecution(queued.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_SUCCEEDED);
+        assertEquals(42, done.getOutputs().getFieldsOrThrow("sum").getNumberValue());
+        assertEquals(queued.getId(), done.getOutputs().getFieldsOrThrow("execution").getStringValue());
+        assertEquals("1", done.getOutputs().getFieldsOrThrow("attempt").getStringValue());
+    }
+
+    @Test
+    void aNonZeroExitFailsWithTheTailOfStderr() throws Exception {
+        Execution queued = run(Struct.newBuilder().putFields("mode", text("fail")).build());
+        Execution failed = awaitExecution(queued.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_FAILED);
+        assertTrue(failed.getError().contains("exit code 3"), failed.getError());
+        assertTrue(failed.getError().contains("something broke: disk full"), failed.getError());
+    }
+
+    @Test
+    void cancelStopsTheProcessWithSigterm() throws Exception {
+        Path marker = dir.resolve("terminated.txt");
+        Execution queued = run(Struct.newBuilder().putFields("mode", text("sleep"))
+                .putFields("marker", text(marker.toString())).build());
+        // The script says "sleeping" on stderr once its SIGTERM handler is set; the heartbeat brings it.
+        awaitExecution(queued.getId(), e -> e.getMessage().equals("sleeping"));
+        executions().cancel(CancelRequest.newBuilder().setId(queued.getId()).build());
+        Execution cancelled = awaitExecution(queued.getId(),
+                e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_CANCELLED);
+        assertTrue(cancelled.getError().contains("cancelled"), cancelled.getError());
+        assertEquals("SIGTERM", Files.readString(marker), "the script received SIGTERM");
+    }
+}

@@ -1,0 +1,151 @@
+package dev.runplane.server.workers;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.runplane.server.testing.TestPostgres;
+import dev.runplane.server.testing.TestServer;
+import dev.runplane.v1.CancelRequest;
+import dev.runplane.v1.Execution;
+import dev.runplane.v1.ExecutionStatus;
+import dev.runplane.v1.GetExecutionRequest;
+import dev.runplane.v1.RunRequest;
+import dev.runplane.v1.StepStatus;
+import dev.runplane.worker.TaskFailure;
+import dev.runplane.worker.Worker;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The Java worker library against a real server: steps, progress, failures, cancellation, graceful stop. */
+class WorkerLibraryTest {
+
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(TestPostgres.newDatabase(), WorkerServiceTest.FAST);
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        server.close();
+    }
+
+    private static Worker.Builder worker() {
+        return Worker.builder(server.channel()).leaseDuration(Duration.ofSeconds(2)).maxWait(Duration.ofSeconds(1));
+    }
+
+    private static Execution run(String pipeline, int maxAttempts) {
+        return server.executions().run(RunRequest.newBuilder().setPipeline(pipeline).setMaxAttempts(maxAttempts)
+                .build()).getExecution();
+    }
+
+    private static Execution await(String id, Predicate<Execution> condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            Execution e = server.executions().getExecution(GetExecutionRequest.newBuilder().setId(id).build())
+                    .getExecution();
+            if (condition.test(e)) {
+                return e;
+            }
+            assertTrue(System.nanoTime() < deadline, "timed out; last " + e.getStatus());
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void stepsProgressAndOutputsAreReported() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (Worker w = worker().handle("steps", task -> {
+            task.stepStarted("extract");
+            task.progress("extracting");
+            release.await(20, TimeUnit.SECONDS);
+            task.stepEnded("extract", StepStatus.STEP_STATUS_SUCCEEDED, "10 rows");
+            return Struct.newBuilder().putFields("rows", Value.newBuilder().setNumberValue(10).build()).build();
+        }).build().start()) {
+            Execution queued = run("steps", 1);
+            // The heartbeat carries the running step and the progress message while the handler waits.
+            Execution running = await(queued.getId(), e -> e.getMessage().equals("extracting"));
+            assertEquals(StepStatus.STEP_STATUS_RUNNING, running.getSteps(0).getStatus());
+            release.countDown();
+            Execution done = await(queued.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_SUCCEEDED);
+            assertEquals(10, done.getOutputs().getFieldsOrThrow("rows").getNumberValue());
+            assertEquals("10 rows", done.getSteps(0).getMessage());
+            assertEquals(StepStatus.STEP_STATUS_SUCCEEDED, done.getSteps(0).getStatus());
+        }
+    }
+
+    @Test
+    void exceptionsFailRetryablyUnlessPermanent() throws Exception {
+        try (Worker w = worker()
+                .handle("flaky", task -> {
+                    if (task.attempt() == 1) {
+                        throw new IllegalStateException("first attempt fails");
+                    }
+                    return null;
+                })
+                .handle("broken", task -> {
+                    throw TaskFailure.permanent("bad inputs");
+                }).build().start()) {
+            Execution flaky = run("flaky", 2);
+            Execution broken = run("broken", 5);
+            Execution retried = await(flaky.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_SUCCEEDED);
+            assertEquals(2, retried.getAttempt());
+            Execution failed = await(broken.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_FAILED);
+            assertEquals(1, failed.getAttempt(), "a permanent failure is not retried");
+            assertEquals("bad inputs", failed.getError());
+        }
+    }
+
+    @Test
+    void outputsTheServerRefusesFailTheExecutionWithTheReason() throws Exception {
+        String big = "x".repeat(70 * 1024);
+        try (Worker w = worker().handle("too-big", task -> Struct.newBuilder()
+                .putFields("blob", Value.newBuilder().setStringValue(big).build()).build()).build().start()) {
+            Execution queued = run("too-big", 3);
+            Execution failed = await(queued.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_FAILED);
+            assertTrue(failed.getError().contains("outputs"), failed.getError());
+        }
+    }
+
+    @Test
+    void aCancelReachesTheHandlerAndEndsCancelled() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        try (Worker w = worker().heartbeatInterval(Duration.ofMillis(100)).handle("long", task -> {
+            CountDownLatch cancelled = new CountDownLatch(1);
+            task.onCancel(cancelled::countDown);
+            started.countDown();
+            cancelled.await(20, TimeUnit.SECONDS);
+            throw new InterruptedException("stopped");
+        }).build().start()) {
+            Execution queued = run("long", 3);
+            assertTrue(started.await(20, TimeUnit.SECONDS));
+            server.executions().cancel(CancelRequest.newBuilder().setId(queued.getId()).build());
+            Execution end = await(queued.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_CANCELLED);
+            assertEquals(1, end.getAttempt());
+        }
+    }
+
+    @Test
+    void closeLetsARunningHandlerFinish() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        Worker w = worker().drainTime(Duration.ofSeconds(20)).handle("drain", task -> {
+            started.countDown();
+            Thread.sleep(500); // work in progress while the worker is asked to stop
+            return null;
+        }).build().start();
+        Execution queued = run("drain", 1);
+        assertTrue(started.await(20, TimeUnit.SECONDS));
+        w.close();
+        Execution after = server.executions().getExecution(GetExecutionRequest.newBuilder().setId(queued.getId())
+                .build()).getExecution();
+        assertEquals(ExecutionStatus.EXECUTION_STATUS_SUCCEEDED, after.getStatus(), "finished before close returned");
+    }
+}

@@ -6,11 +6,14 @@ import dev.runplane.server.core.Executions;
 import dev.runplane.server.store.Database;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.store.EmbeddedDatabase;
+import dev.runplane.server.store.EventHub;
+import dev.runplane.server.store.PostgresExecutionWatch;
 import dev.runplane.server.store.PostgresExecutionStore;
 import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,17 +25,22 @@ import org.slf4j.LoggerFactory;
 public final class Application implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Application.class);
+    /** Events a watcher may have waiting (beyond gRPC's own window) before it is ended as too slow. */
+    private static final int WATCHER_BUFFER = 1024;
 
     private final ServerConfig config;
     private final EmbeddedDatabase embedded;
     private final Database database;
     private final RunplaneServer server;
+    private final EventHub hub;
 
-    private Application(ServerConfig config, EmbeddedDatabase embedded, Database database, RunplaneServer server) {
+    private Application(ServerConfig config, EmbeddedDatabase embedded, Database database, RunplaneServer server,
+                        EventHub hub) {
         this.config = config;
         this.embedded = embedded;
         this.database = database;
         this.server = server;
+        this.hub = hub;
     }
 
     /** Starts everything and listens on the configured Netty address. */
@@ -68,12 +76,15 @@ public final class Application implements AutoCloseable {
     private static Application start(ServerConfig config, ServerBuilder<?> transport, EmbeddedDatabase embedded,
                                      Database database) {
         Executions executions = new Executions(new PostgresExecutionStore(database.pool()));
+        // One dedicated connection for the live streams, however many watchers (docs/events.md).
+        EventHub hub = new EventHub(database.dedicatedConnections(EventHub.APPLICATION_NAME),
+                Duration.ofSeconds(1), WATCHER_BUFFER).start();
         List<BindableService> services = List.of(
-                new ExecutionGrpcService(executions, config.limits()),
+                new ExecutionGrpcService(executions, config.limits(), new PostgresExecutionWatch(hub, database.pool())),
                 new WorkerGrpcService());
         RunplaneServer server = new RunplaneServer(transport, services).start();
         log.info("Runplane listening on {}:{} (database {})", config.bind(), server.port(), database.address());
-        return new Application(config, embedded, database, server);
+        return new Application(config, embedded, database, server, hub);
     }
 
     public int port() {
@@ -82,6 +93,10 @@ public final class Application implements AutoCloseable {
 
     public Database database() {
         return database;
+    }
+
+    public EventHub eventHub() {
+        return hub;
     }
 
     public RunplaneServer server() {
@@ -94,6 +109,7 @@ public final class Application implements AutoCloseable {
 
     @Override
     public void close() {
+        hub.close(); // ends the watch streams (they resume elsewhere), so the drain below does not wait for them
         server.stop(config.drainTime().toMillis());
         database.close();
         if (embedded != null) {

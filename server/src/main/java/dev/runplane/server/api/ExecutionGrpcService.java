@@ -1,5 +1,6 @@
 package dev.runplane.server.api;
 
+import dev.runplane.server.core.ExecutionWatch;
 import dev.runplane.server.core.Executions;
 import dev.runplane.server.core.Limits;
 import dev.runplane.v1.CancelRequest;
@@ -9,6 +10,10 @@ import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.GetExecutionResponse;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.RunResponse;
+import dev.runplane.v1.WatchExecutionRequest;
+import dev.runplane.v1.WatchExecutionResponse;
+import dev.runplane.v1.WatchExecutionsRequest;
+import dev.runplane.v1.WatchExecutionsResponse;
 import io.grpc.stub.StreamObserver;
 import java.util.UUID;
 import reactor.core.publisher.Mono;
@@ -18,10 +23,12 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
 
     private final Executions executions;
     private final RunRequestValidator runValidator;
+    private final ExecutionWatch watch;
 
-    public ExecutionGrpcService(Executions executions, Limits limits) {
+    public ExecutionGrpcService(Executions executions, Limits limits, ExecutionWatch watch) {
         this.executions = executions;
         this.runValidator = new RunRequestValidator(limits);
+        this.watch = watch;
     }
 
     @Override
@@ -56,5 +63,19 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
         UUID id = checks.id("id", text);
         checks.throwIfInvalid();
         return id;
+    }
+
+    @Override
+    public void watchExecution(WatchExecutionRequest request, StreamObserver<WatchExecutionResponse> observer) {
+        GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.validate(request))
+                .flatMapMany(valid -> watch.watchExecution(valid.id(), valid.afterRevision()))
+                .map(e -> WatchExecutionResponse.newBuilder().setEvent(ProtoMapper.toProto(e)).build()), observer);
+    }
+
+    @Override
+    public void watchExecutions(WatchExecutionsRequest request, StreamObserver<WatchExecutionsResponse> observer) {
+        GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.filter(request))
+                .flatMapMany(filter -> watch.watchExecutions(filter, request.getAfterSequence()))
+                .map(e -> WatchExecutionsResponse.newBuilder().setEvent(ProtoMapper.toProto(e)).build()), observer);
     }
 }

@@ -3,6 +3,7 @@ package dev.runplane.server.store;
 import dev.runplane.server.core.WatchFilter;
 import io.r2dbc.postgresql.api.PostgresqlConnection;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
+import io.r2dbc.spi.R2dbcException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -96,7 +97,7 @@ public final class EventHub implements AutoCloseable {
         synchronized (this) {
             position = start;
         }
-        loop = Mono.usingWhen(connections.create(), this::follow, PostgresqlConnection::close)
+        loop = Mono.usingWhen(connections.create(), this::follow, EventHub::closeQuietly)
                 .doOnError(e -> {
                     listening = false;
                     log.warn("Event hub lost its connection ({}); reconnecting", e.toString());
@@ -114,7 +115,8 @@ public final class EventHub implements AutoCloseable {
                 .publish().autoConnect(0); // subscribed before LISTEN: nothing sent in between is dropped
         Mono<Boolean> listen = connection.createStatement("LISTEN " + CHANNEL).execute()
                 .flatMap(r -> r.getRowsUpdated()).then(Mono.just(true))
-                .onErrorResume(e -> {
+                .timeout(READ_TIMEOUT) // a connection broken mid-request may never answer
+                .onErrorResume(EventHub::listenUnsupported, e -> {
                     log.warn("LISTEN is not available ({}); the event hub polls every {}", e.toString(), pollInterval);
                     return Mono.just(false);
                 });
@@ -127,6 +129,17 @@ public final class EventHub implements AutoCloseable {
                     Flux.interval(ok ? pollInterval : FALLBACK_POLL).onBackpressureDrop().map(t -> (Object) t));
             return wakeUps.onBackpressureLatest().concatMap(w -> catchUp(connection, 0), 1);
         }).then();
+    }
+
+    /** An engine without LISTEN answers "feature not supported" or a syntax error; anything else is a failure. */
+    private static boolean listenUnsupported(Throwable e) {
+        return e instanceof R2dbcException r && r.getSqlState() != null
+                && (r.getSqlState().startsWith("0A") || r.getSqlState().startsWith("42"));
+    }
+
+    /** Closing a broken connection can fail or never answer: neither may stop the reconnect. */
+    private static Mono<Void> closeQuietly(PostgresqlConnection connection) {
+        return connection.close().timeout(Duration.ofSeconds(1)).onErrorResume(e -> Mono.empty());
     }
 
     /** Reads and delivers until the settled part of the log is exhausted; retries soon if a writer is still open. */
@@ -230,6 +243,12 @@ public final class EventHub implements AutoCloseable {
     /** Whether the current connection is LISTENing (false while disconnected or polling). */
     public boolean listening() {
         return listening;
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "EventHub[position=" + position + ", reads=" + reads + ", connects=" + connects + ", listening="
+                + listening + ", watchers=" + watchers() + "]";
     }
 
     /** Ends every watcher (they may resume on another replica), then stops following the log. */

@@ -15,7 +15,8 @@ import reactor.core.publisher.Mono;
 /** Reads of the durable event log for watchers: history replays through the request pool. */
 final class EventLog {
 
-    static final String COLUMNS = "sequence, xid::text AS xid, execution_id, revision, from_status, to_status, "
+    // Not "AS xid": ORDER BY would then sort by the text (and "1000" < "999").
+    static final String COLUMNS = "sequence, xid::text AS xid_text, execution_id, revision, from_status, to_status, "
             + "event_time, actor, reason, snapshot";
 
     private static final int PAGE = 500;
@@ -24,7 +25,7 @@ final class EventLog {
             + " FROM execution_events WHERE execution_id = $1 ORDER BY revision DESC LIMIT 1";
     private static final String AFTER_REVISION_SQL = "SELECT " + COLUMNS
             + " FROM execution_events WHERE execution_id = $1 AND revision > $2 ORDER BY revision LIMIT " + PAGE;
-    private static final String POSITION_SQL = "SELECT xid::text AS xid FROM execution_events WHERE sequence = $1";
+    private static final String POSITION_SQL = "SELECT xid::text AS xid_text FROM execution_events WHERE sequence = $1";
     private static final String RANGE_SQL = "SELECT " + COLUMNS + """
              FROM execution_events
             WHERE (xid, sequence) > ($1::text::xid8, $2) AND (xid, sequence) <= ($3::text::xid8, $4)
@@ -56,7 +57,7 @@ final class EventLog {
     Mono<EventPosition> positionOf(long sequence) {
         return query(c -> Flux.from(c.createStatement(POSITION_SQL).bind(0, sequence).execute())
                 .flatMap(r -> r.map((row, meta) -> new EventPosition(
-                        Long.parseUnsignedLong(row.get("xid", String.class)), sequence)))).next();
+                        Long.parseUnsignedLong(row.get("xid_text", String.class)), sequence)))).next();
     }
 
     /** The events after {@code from} up to and including {@code to}, in log order, page by page on demand. */
@@ -94,6 +95,6 @@ final class EventLog {
                 row.get("actor", String.class),
                 row.get("reason", String.class),
                 ExecutionReader.execution(new SnapshotColumns(snapshot.asString())));
-        return new LoggedEvent(new EventPosition(Long.parseUnsignedLong(row.get("xid", String.class)), sequence), event);
+        return new LoggedEvent(new EventPosition(Long.parseUnsignedLong(row.get("xid_text", String.class)), sequence), event);
     }
 }

@@ -56,6 +56,8 @@ final class HubWatcher {
         Sinks.EmitResult result = queue.tryEmitNext(event);
         if (result == Sinks.EmitResult.FAIL_OVERFLOW) {
             end(new Overflow());
+        } else if (result.isFailure() && result != Sinks.EmitResult.FAIL_CANCELLED) {
+            throw new IllegalStateException("watcher refused an event: " + result);
         }
     }
 

@@ -32,9 +32,12 @@ final class EventLog {
             ORDER BY xid, sequence LIMIT %d""".formatted(PAGE);
 
     private final ConnectionFactory connections;
+    private final ReadGate gate;
 
-    EventLog(ConnectionFactory connections) {
+    /** @param concurrentReads how many pool connections the watchers' history reads may hold at once */
+    EventLog(ConnectionFactory connections, int concurrentReads) {
         this.connections = connections;
+        this.gate = new ReadGate(concurrentReads);
     }
 
     /** The latest event of an execution: its current state. Empty when there is no such execution. */
@@ -77,7 +80,8 @@ final class EventLog {
     }
 
     private <T> Flux<T> query(Function<Connection, Flux<T>> work) {
-        return Flux.usingWhen(connections.create(), work, Connection::close).onErrorMap(DatabaseErrors::translate);
+        return gate.run(Flux.usingWhen(connections.create(), work, Connection::close))
+                .onErrorMap(DatabaseErrors::translate);
     }
 
     /** One row of {@link #COLUMNS}; the execution comes from the event's snapshot. */

@@ -20,12 +20,15 @@ import reactor.core.publisher.Mono;
  */
 public final class PostgresExecutionWatch implements ExecutionWatch {
 
+    /** At most this many pool connections serve watchers' history reads; the rest stay for requests. */
+    private static final int HISTORY_READS = 4;
+
     private final EventHub hub;
     private final EventLog log;
 
     public PostgresExecutionWatch(EventHub hub, ConnectionFactory pool) {
         this.hub = hub;
-        this.log = new EventLog(pool);
+        this.log = new EventLog(pool, HISTORY_READS);
     }
 
     @Override

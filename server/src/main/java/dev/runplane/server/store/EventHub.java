@@ -7,11 +7,11 @@ import io.r2dbc.spi.R2dbcException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,8 +67,9 @@ public final class EventHub implements AutoCloseable {
     // Guarded by "this": the position and the watchers change together, so that a watcher that joins
     // at position P receives exactly the events after P.
     private EventPosition position;
+    // Copy-on-write: a watcher ended while the hub offers it an event leaves at once, on the same thread.
     private final Map<UUID, Set<HubWatcher>> byExecution = new HashMap<>();
-    private final Set<HubWatcher> filtered = new LinkedHashSet<>();
+    private final Set<HubWatcher> filtered = new CopyOnWriteArraySet<>();
 
     private final AtomicLong reads = new AtomicLong();
     private final AtomicLong connects = new AtomicLong();
@@ -204,7 +205,7 @@ public final class EventHub implements AutoCloseable {
     synchronized HubWatcher join(UUID executionId, WatchFilter filter) {
         HubWatcher watcher = new HubWatcher(executionId, filter, position, watcherCapacity);
         if (executionId != null) {
-            byExecution.computeIfAbsent(executionId, id -> new LinkedHashSet<>()).add(watcher);
+            byExecution.computeIfAbsent(executionId, id -> new CopyOnWriteArraySet<>()).add(watcher);
         } else {
             filtered.add(watcher);
         }

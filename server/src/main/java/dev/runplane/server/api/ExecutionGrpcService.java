@@ -24,6 +24,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     private final Executions executions;
     private final RunRequestValidator runValidator;
     private final ExecutionWatch watch;
+    private final SharedEventProtos eventProtos = new SharedEventProtos();
 
     public ExecutionGrpcService(Executions executions, Limits limits, ExecutionWatch watch) {
         this.executions = executions;
@@ -69,13 +70,13 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     public void watchExecution(WatchExecutionRequest request, StreamObserver<WatchExecutionResponse> observer) {
         GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.validate(request))
                 .flatMapMany(valid -> watch.watchExecution(valid.id(), valid.afterRevision()))
-                .map(e -> WatchExecutionResponse.newBuilder().setEvent(ProtoMapper.toProto(e)).build()), observer);
+                .map(e -> WatchExecutionResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
     }
 
     @Override
     public void watchExecutions(WatchExecutionsRequest request, StreamObserver<WatchExecutionsResponse> observer) {
         GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.filter(request))
                 .flatMapMany(filter -> watch.watchExecutions(filter, request.getAfterSequence()))
-                .map(e -> WatchExecutionsResponse.newBuilder().setEvent(ProtoMapper.toProto(e)).build()), observer);
+                .map(e -> WatchExecutionsResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
     }
 }

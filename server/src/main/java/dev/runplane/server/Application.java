@@ -82,7 +82,13 @@ public final class Application implements AutoCloseable {
         List<BindableService> services = List.of(
                 new ExecutionGrpcService(executions, config.limits(), new PostgresExecutionWatch(hub, database.pool())),
                 new WorkerGrpcService());
-        RunplaneServer server = new RunplaneServer(transport, services).start();
+        RunplaneServer server;
+        try {
+            server = new RunplaneServer(transport, services).start();
+        } catch (RuntimeException e) {
+            hub.close();
+            throw e;
+        }
         log.info("Runplane listening on {}:{} (database {})", config.bind(), server.port(), database.address());
         return new Application(config, embedded, database, server, hub);
     }

@@ -3,6 +3,7 @@ package dev.runplane.server;
 import dev.runplane.server.api.ExecutionGrpcService;
 import dev.runplane.server.api.WorkerGrpcService;
 import dev.runplane.server.core.Executions;
+import dev.runplane.server.store.CoalescingNotifier;
 import dev.runplane.server.store.Database;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.store.EmbeddedDatabase;
@@ -75,10 +76,12 @@ public final class Application implements AutoCloseable {
 
     private static Application start(ServerConfig config, ServerBuilder<?> transport, EmbeddedDatabase embedded,
                                      Database database) {
-        Executions executions = new Executions(new PostgresExecutionStore(database.pool()));
         // One dedicated connection for the live streams, however many watchers (docs/events.md).
         EventHub hub = new EventHub(database.dedicatedConnections(EventHub.APPLICATION_NAME),
                 Duration.ofSeconds(1), WATCHER_BUFFER).start();
+        // Commits wake the local hub at once and other replicas through one NOTIFY per 5 ms at most.
+        CoalescingNotifier notifier = new CoalescingNotifier(database.pool(), Duration.ofMillis(5), hub::wake);
+        Executions executions = new Executions(new PostgresExecutionStore(database.pool(), notifier));
         List<BindableService> services = List.of(
                 new ExecutionGrpcService(executions, config.limits(), new PostgresExecutionWatch(hub, database.pool())),
                 new WorkerGrpcService());

@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.util.retry.Retry;
@@ -71,6 +72,7 @@ public final class EventHub implements AutoCloseable {
     private final Map<UUID, Set<HubWatcher>> byExecution = new HashMap<>();
     private final Set<HubWatcher> filtered = new CopyOnWriteArraySet<>();
 
+    private final Sinks.Many<Object> localCommits = Sinks.many().multicast().directBestEffort();
     private final AtomicLong reads = new AtomicLong();
     private final AtomicLong connects = new AtomicLong();
     private volatile boolean listening;
@@ -126,6 +128,7 @@ public final class EventHub implements AutoCloseable {
             Flux<Object> wakeUps = Flux.merge(
                     Mono.just("start"), // catch up with what was missed while disconnected
                     notifications,
+                    localCommits.asFlux(),
                     // Without LISTEN the timer is the only wake-up, so it ticks faster.
                     Flux.interval(ok ? pollInterval : FALLBACK_POLL).onBackpressureDrop().map(t -> (Object) t));
             return wakeUps.onBackpressureLatest().concatMap(w -> catchUp(connection, 0), 1);
@@ -202,6 +205,11 @@ public final class EventHub implements AutoCloseable {
      *
      * @param executionId one execution, or null for every execution that matches the filter
      */
+    /** This replica committed events: read now rather than wait for the NOTIFY to come back. */
+    public void wake() {
+        localCommits.tryEmitNext(Boolean.TRUE); // dropped when a read is already pending: it sees them too
+    }
+
     synchronized HubWatcher join(UUID executionId, WatchFilter filter) {
         HubWatcher watcher = new HubWatcher(executionId, filter, position, watcherCapacity);
         if (executionId != null) {

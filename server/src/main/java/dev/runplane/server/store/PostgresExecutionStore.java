@@ -41,7 +41,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
                 RETURNING %1$s
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, snapshot)
-                SELECT id, revision, NULL, status, update_time, $19, %2$s FROM e
+                SELECT id, revision, NULL, status, update_time, $19, %2$s FROM e /*mark*/
             )
             SELECT %1$s FROM e
             """.formatted(ExecutionReader.COLUMNS, SNAPSHOT);
@@ -55,21 +55,44 @@ public final class PostgresExecutionStore implements ExecutionStore {
 
     private final ConnectionFactory connections;
     private final Map<Action, String> transitionSql = new EnumMap<>(Action.class);
+    private final CoalescingNotifier notifier;
+    private final String insertSql;
 
+    /** A store whose commits are announced by the database trigger, one NOTIFY per statement. */
     public PostgresExecutionStore(ConnectionFactory connections) {
+        this(connections, null);
+    }
+
+    /**
+     * A store whose commits are announced by {@code notifier} (coalesced, after commit); its
+     * statements mark their transaction so that the trigger stays silent (V3 migration).
+     */
+    public PostgresExecutionStore(ConnectionFactory connections, CoalescingNotifier notifier) {
         this.connections = connections;
+        this.notifier = notifier;
+        // The event INSERT evaluates the mark before the statement ends, so before the trigger runs.
+        String mark = notifier == null ? "" : ", (SELECT " + CoalescingNotifier.MARK + ") AS mark";
+        this.insertSql = INSERT_SQL.replace("/*mark*/", mark);
         for (Action action : Action.values()) {
             if (!Transitions.edges(action).isEmpty()) {
-                transitionSql.put(action, TransitionSql.build(action));
+                transitionSql.put(action, TransitionSql.build(action).replace("/*mark*/", mark));
             }
         }
+    }
+
+    private <T> Mono<T> announced(Mono<T> committed) {
+        return notifier == null ? committed : committed.doOnSuccess(value -> {
+            if (value != null) {
+                notifier.committed();
+            }
+        });
     }
 
     @Override
     public Mono<Execution> create(NewExecution n) {
         ExecutionStatus status = Transitions.create(Action.ENQUEUE);
-        return withConnection(connection -> {
-            Statement statement = connection.createStatement(INSERT_SQL);
+        return announced(withConnection(connection -> {
+            Statement statement = connection.createStatement(insertSql);
             Binder bind = new Binder(statement);
             bind.value(0, Ids.newId(), UUID.class)
                     .value(1, n.pipeline(), String.class)
@@ -92,7 +115,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
                     .value(18, "api", String.class);
             return Mono.from(statement.execute())
                     .flatMap(result -> Mono.from(result.map((row, meta) -> ExecutionReader.execution(new RowColumns(row)))));
-        });
+        }));
     }
 
     @Override
@@ -113,7 +136,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
         if (sql == null) {
             return Mono.error(new TransitionRefusedException(null, request.action()));
         }
-        return withConnection(connection -> {
+        return announced(withConnection(connection -> {
             Statement statement = connection.createStatement(sql);
             new Binder(statement)
                     .value(0, request.executionId(), UUID.class)
@@ -126,7 +149,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
             return Mono.from(statement.execute())
                     .flatMap(result -> Mono.from(result.map((row, meta) -> outcome(row, request))))
                     .switchIfEmpty(Mono.error(() -> NotFoundException.execution(request.executionId())));
-        });
+        }));
     }
 
     /** A transition's single result row: the changed execution, or the status that refused it. */
@@ -186,7 +209,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
                     ), ev AS (
                         INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor,
                             reason, snapshot)
-                        SELECT id, revision, from_status, status, update_time, $2, $3, %5$s FROM e
+                        SELECT id, revision, from_status, status, update_time, $2, $3, %5$s FROM e /*mark*/
                     )
                     SELECT old.from_status AS current_status, e.* FROM old LEFT JOIN e ON true
                     """.formatted(toStatus, terminal, action.name(), returning, SNAPSHOT);

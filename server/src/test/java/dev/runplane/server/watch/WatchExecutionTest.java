@@ -86,7 +86,7 @@ class WatchExecutionTest {
         assertEquals(ExecutionStatus.EXECUTION_STATUS_RUNNING, last.getFromStatus());
         assertEquals(ExecutionStatus.EXECUTION_STATUS_SUCCEEDED, last.getExecution().getStatus());
         assertTrue(last.getSequence() > first.getSequence());
-        assertEquals(0, server.app().eventHub().watchers(), "the watcher left the hub");
+        awaitWatchers(0); // the server completes the call, then releases the watcher
     }
 
     @Test
@@ -143,12 +143,17 @@ class WatchExecutionTest {
         context.run(() -> ExecutionServiceGrpc.newStub(server.channel())
                 .watchExecution(WatchExecutionRequest.newBuilder().setId(id).build(), stream));
         stream.awaitCount(1, WAIT);
-        assertEquals(1, server.app().eventHub().watchers());
+        awaitWatchers(1);
         context.cancel(null);
+        awaitWatchers(0);
+    }
+
+    /** Waits (with a deadline) until the hub has this many watchers. */
+    private static void awaitWatchers(int count) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (server.app().eventHub().watchers() != 0 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
+        while (server.app().eventHub().watchers() != count && System.nanoTime() < deadline) {
+            java.util.concurrent.TimeUnit.MILLISECONDS.sleep(2); // polling a condition with a deadline
         }
-        assertEquals(0, server.app().eventHub().watchers());
+        assertEquals(count, server.app().eventHub().watchers());
     }
 }

@@ -170,11 +170,11 @@ public final class EventHub implements AutoCloseable {
                     }
                     deliver(settled);
                     if (settled.size() >= PAGE) {
-                        return catchUp(connection, 0);
+                        return Mono.defer(() -> catchUp(connection, 0));
                     }
                     if (pending && retry < 30) { // an older transaction is still open: look again soon
                         return Mono.delay(Duration.ofMillis(Math.min(50, 1L << Math.min(retry, 6))))
-                                .then(catchUp(connection, retry + 1));
+                                .then(Mono.defer(() -> catchUp(connection, retry + 1)));
                     }
                     return Mono.empty();
                 });

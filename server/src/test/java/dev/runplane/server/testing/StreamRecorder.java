@@ -65,7 +65,8 @@ public final class StreamRecorder<T> implements StreamObserver<T> {
                 throw new AssertionError("stream ended before the condition was met; have " + values.size()
                         + " values, end: " + done);
             }
-            TimeUnit.NANOSECONDS.timedWait(this, left);
+            // re-checked at least every 50 ms: a condition may also depend on things outside the stream
+            TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
         }
         return List.copyOf(values);
     }

@@ -6,6 +6,7 @@ import dev.runplane.server.api.KeyGrpcService;
 import dev.runplane.server.api.MetricsInterceptor;
 import dev.runplane.server.api.WorkerGrpcService;
 import dev.runplane.server.core.Authenticator;
+import dev.runplane.server.core.ExecutionStatus;
 import dev.runplane.server.core.Executions;
 import dev.runplane.server.core.KeyStore;
 import dev.runplane.server.core.LocalWorkSignals;
@@ -13,18 +14,21 @@ import dev.runplane.server.core.Reaper;
 import dev.runplane.server.core.SignallingExecutionStore;
 import dev.runplane.server.core.WorkerSettings;
 import dev.runplane.server.core.Workers;
+import dev.runplane.server.store.CoalescingNotifier;
 import dev.runplane.server.store.Database;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.store.EmbeddedDatabase;
+import dev.runplane.server.store.EventHub;
 import dev.runplane.server.store.PostgresExecutionQueries;
 import dev.runplane.server.store.PostgresExecutionStore;
+import dev.runplane.server.store.PostgresExecutionWatch;
 import dev.runplane.server.store.PostgresKeyStore;
 import dev.runplane.server.store.PostgresWorkerStore;
-import dev.runplane.server.store.WorkListener;
 import io.grpc.BindableService;
 import io.grpc.ServerBuilder;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,24 +40,29 @@ import org.slf4j.LoggerFactory;
 public final class Application implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Application.class);
+    /** Events a watcher may have waiting (beyond gRPC's own window) before it is ended as too slow. */
+    private static final int WATCHER_BUFFER = 1024;
 
     private final ServerConfig config;
     private final EmbeddedDatabase embedded;
     private final Database database;
     private final RunplaneServer server;
     private final Operations operations;
-    /** Worker side: the reaper and the listener that wakes pollers; stopped before the database. */
-    private final List<AutoCloseable> background;
+    /** The live event log of this replica: watch streams, and wake-ups of pollers for other replicas' work. */
+    private final EventHub hub;
+    /** Worker side: the reaper; stopped before the database. */
+    private final Reaper reaper;
     private final Workers workers;
 
     private Application(ServerConfig config, EmbeddedDatabase embedded, Database database, RunplaneServer server,
-                        Operations operations, List<AutoCloseable> background, Workers workers) {
+                        Operations operations, EventHub hub, Reaper reaper, Workers workers) {
         this.config = config;
         this.embedded = embedded;
         this.database = database;
         this.server = server;
         this.operations = operations;
-        this.background = background;
+        this.hub = hub;
+        this.reaper = reaper;
         this.workers = workers;
     }
 
@@ -110,11 +119,33 @@ public final class Application implements AutoCloseable {
 
     private static Application start(ServerConfig config, OperationsConfig ops, WorkerSettings workerSettings,
                                      ServerBuilder<?> transport, EmbeddedDatabase embedded, Database database) {
+        // One dedicated connection for the live log, however many watchers and pollers (docs/events.md).
+        EventHub hub = new EventHub(database.dedicatedConnections(EventHub.APPLICATION_NAME),
+                Duration.ofSeconds(1), WATCHER_BUFFER).start();
+        try {
+            return start(config, ops, workerSettings, transport, embedded, database, hub);
+        } catch (RuntimeException e) {
+            hub.close();
+            throw e;
+        }
+    }
+
+    private static Application start(ServerConfig config, OperationsConfig ops, WorkerSettings workerSettings,
+                                     ServerBuilder<?> transport, EmbeddedDatabase embedded, Database database,
+                                     EventHub hub) {
+        // Commits wake the local hub at once and other replicas through one NOTIFY per 5 ms at most.
+        CoalescingNotifier notifier = new CoalescingNotifier(database.pool(), Duration.ofMillis(5), hub::wake);
         LocalWorkSignals workSignals = new LocalWorkSignals();
+        // Work queued through another replica (or by the reaper there) reaches waiting polls through the hub.
+        hub.onEvent(event -> {
+            if (event.toStatus() == ExecutionStatus.QUEUED && event.execution() != null) {
+                workSignals.signal(event.execution().pipeline());
+            }
+        });
         Executions executions = new Executions(
-                new SignallingExecutionStore(new PostgresExecutionStore(database.pool()), workSignals),
+                new SignallingExecutionStore(new PostgresExecutionStore(database.pool(), notifier), workSignals),
                 new PostgresExecutionQueries(database.pool()));
-        PostgresWorkerStore workerStore = new PostgresWorkerStore(database.pool());
+        PostgresWorkerStore workerStore = new PostgresWorkerStore(database.pool(), notifier);
         Workers workers = new Workers(workerStore, workSignals, workerSettings);
         // Issue 7: keys, their admin service, and the interceptor in front of every call.
         KeyStore keys = new PostgresKeyStore(database.pool());
@@ -129,16 +160,21 @@ public final class Application implements AutoCloseable {
         transport.maxInboundMessageSize(ops.transport().maxInboundMessageBytes())
                 .maxInboundMetadataSize(ops.transport().maxInboundMetadataBytes());
         List<BindableService> services = List.of(
-                new ExecutionGrpcService(executions, config.limits()),
+                new ExecutionGrpcService(executions, config.limits(), new PostgresExecutionWatch(hub, database.pool())),
                 new WorkerGrpcService(workers, config.limits()),
                 new KeyGrpcService(keys, authenticator, Clock.systemUTC()));
-        WorkListener listener = new WorkListener(database.address(), workSignals).start();
         Reaper reaper = new Reaper(workerStore, workSignals, workerSettings).start();
-        RunplaneServer server = new RunplaneServer(transport, services).start();
+        RunplaneServer server;
+        try {
+            server = new RunplaneServer(transport, services).start();
+        } catch (RuntimeException e) {
+            reaper.close();
+            throw e;
+        }
         log.info("Runplane listening on {}:{} (database {})", config.bind(), server.port(), database.address());
         Operations operations = new Operations(registry);
         operations.start(ops, config.bind(), database, server.health());
-        return new Application(config, embedded, database, server, operations, List.of(reaper, listener), workers);
+        return new Application(config, embedded, database, server, operations, hub, reaper, workers);
     }
 
     public int port() {
@@ -147,6 +183,10 @@ public final class Application implements AutoCloseable {
 
     public Database database() {
         return database;
+    }
+
+    public EventHub eventHub() {
+        return hub;
     }
 
     public RunplaneServer server() {
@@ -169,19 +209,15 @@ public final class Application implements AutoCloseable {
 
     @Override
     public void close() {
-        // Health first (balancers stop sending), then the draining signal (streams end with UNAVAILABLE
-        // and their resume point), then no new calls and a bounded drain; the database goes last.
+        // Health first (balancers stop sending), then the draining signal, then the watch streams end
+        // with UNAVAILABLE and their resume point (clients move to another replica), long polls answer
+        // empty, and no new calls come in while unary calls drain; the database goes last.
         log.info("Stopping: health NOT_SERVING, draining calls for up to {}", config.drainTime());
         operations.beginDrain(server.health());
-        workers.stopWaiting(); // long-polls answer empty now instead of holding up the drain
+        hub.close();
+        workers.stopWaiting();
         server.stop(config.drainTime().toMillis());
-        for (AutoCloseable task : background) {
-            try {
-                task.close();
-            } catch (Exception e) {
-                log.warn("Could not stop {}: {}", task, e.toString());
-            }
-        }
+        reaper.close();
         operations.close();
         database.close();
         if (embedded != null) {

@@ -17,6 +17,7 @@ import dev.runplane.server.core.RequestIdConflictException;
 import dev.runplane.server.core.ResourceExhaustedException;
 import dev.runplane.server.core.ServiceUnavailableException;
 import dev.runplane.server.core.TransitionRefusedException;
+import dev.runplane.server.core.WatcherTooSlowException;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
@@ -95,6 +96,14 @@ public final class ErrorMapper {
         }
         if (error instanceof ResourceExhaustedException exhausted) {
             return build(Code.RESOURCE_EXHAUSTED, exhausted.getMessage(), errorInfo(exhausted.reason()));
+        }
+        if (error instanceof WatcherTooSlowException slow) {
+            ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("WATCHER_TOO_SLOW")
+                    .putMetadata("after_sequence", Long.toString(slow.lastSequence()));
+            if (slow.lastRevision() > 0) {
+                info.putMetadata("after_revision", Long.toString(slow.lastRevision()));
+            }
+            return build(Code.RESOURCE_EXHAUSTED, slow.getMessage(), Any.pack(info.build()));
         }
         log.error("Unexpected failure, answered INTERNAL", error);
         return Status.INTERNAL.withDescription("internal error; the server log has the details").asRuntimeException();

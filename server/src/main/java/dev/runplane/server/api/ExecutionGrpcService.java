@@ -1,5 +1,6 @@
 package dev.runplane.server.api;
 
+import dev.runplane.server.core.ExecutionWatch;
 import dev.runplane.server.core.Executions;
 import dev.runplane.server.core.Limits;
 import dev.runplane.v1.CancelRequest;
@@ -15,6 +16,10 @@ import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.RunResponse;
 import dev.runplane.v1.SearchRequest;
 import dev.runplane.v1.SearchResponse;
+import dev.runplane.v1.WatchExecutionRequest;
+import dev.runplane.v1.WatchExecutionResponse;
+import dev.runplane.v1.WatchExecutionsRequest;
+import dev.runplane.v1.WatchExecutionsResponse;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
 import java.util.UUID;
@@ -27,12 +32,15 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     private final RunRequestValidator runValidator;
     private final SearchRequestValidator searchValidator;
     private final Limits limits;
+    private final ExecutionWatch watch;
+    private final SharedEventProtos eventProtos = new SharedEventProtos();
 
-    public ExecutionGrpcService(Executions executions, Limits limits) {
+    public ExecutionGrpcService(Executions executions, Limits limits, ExecutionWatch watch) {
         this.executions = executions;
         this.runValidator = new RunRequestValidator(limits);
         this.searchValidator = new SearchRequestValidator(limits);
         this.limits = limits;
+        this.watch = watch;
     }
 
     @Override
@@ -127,5 +135,19 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
         UUID id = checks.id("id", text);
         checks.throwIfInvalid();
         return id;
+    }
+
+    @Override
+    public void watchExecution(WatchExecutionRequest request, StreamObserver<WatchExecutionResponse> observer) {
+        GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.validate(request))
+                .flatMapMany(valid -> watch.watchExecution(valid.id(), valid.afterRevision()))
+                .map(e -> WatchExecutionResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
+    }
+
+    @Override
+    public void watchExecutions(WatchExecutionsRequest request, StreamObserver<WatchExecutionsResponse> observer) {
+        GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.filter(request))
+                .flatMapMany(filter -> watch.watchExecutions(filter, request.getAfterSequence()))
+                .map(e -> WatchExecutionsResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
     }
 }

@@ -76,12 +76,21 @@ public final class GrpcReactor {
 
         @Override
         protected void hookOnComplete() {
-            call.onCompleted();
+            if (!call.isCancelled()) {
+                call.onCompleted();
+            }
         }
 
+        /*
+         * A stream can fail at the moment its client goes away (the server ends its watchers at
+         * shutdown while clients disconnect): closing a cancelled call would throw inside Reactor
+         * and be logged as a dropped error, so a cancelled call is left alone.
+         */
         @Override
         protected void hookOnError(Throwable error) {
-            call.onError(ErrorMapper.toStatus(error));
+            if (!call.isCancelled()) {
+                call.onError(ErrorMapper.toStatus(error));
+            }
         }
     }
 }

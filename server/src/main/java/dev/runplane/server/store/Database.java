@@ -76,6 +76,22 @@ public final class Database implements AutoCloseable {
                 io.r2dbc.spi.Connection::close);
     }
 
+    /**
+     * A factory of plain connections outside the pool, for a long-lived connection with its own
+     * name in pg_stat_activity (the event hub's LISTEN connection).
+     */
+    public PostgresqlConnectionFactory dedicatedConnections(String applicationName) {
+        return new PostgresqlConnectionFactory(PostgresqlConnectionConfiguration.builder()
+                .host(address.host())
+                .port(address.port())
+                .database(address.database())
+                .username(address.user())
+                .password(address.password())
+                .applicationName(applicationName)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build());
+    }
+
     public ConnectionPool pool() {
         return this.pool;
     }

@@ -54,7 +54,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason,
                     snapshot)
-                SELECT id, revision, NULL, status, update_time, $19, $21, %2$s FROM e
+                SELECT id, revision, NULL, status, update_time, $19, $21, %2$s FROM e /*mark*/
             )
             SELECT %1$s FROM e
             """.formatted(ExecutionReader.COLUMNS, SNAPSHOT);
@@ -77,14 +77,36 @@ public final class PostgresExecutionStore implements ExecutionStore {
 
     private final ConnectionFactory connections;
     private final Map<Action, String> transitionSql = new EnumMap<>(Action.class);
+    private final CoalescingNotifier notifier;
+    private final String insertSql;
 
+    /** A store whose commits are announced by the database trigger, one NOTIFY per statement. */
     public PostgresExecutionStore(ConnectionFactory connections) {
+        this(connections, null);
+    }
+
+    /**
+     * A store whose commits are announced by {@code notifier} (coalesced, after commit); its
+     * statements mark their transaction so that the trigger stays silent (V3 migration).
+     */
+    public PostgresExecutionStore(ConnectionFactory connections, CoalescingNotifier notifier) {
         this.connections = connections;
+        this.notifier = notifier;
+        // The event INSERT evaluates the mark before the statement ends, so before the trigger runs.
+        this.insertSql = CoalescingNotifier.marked(INSERT_SQL, notifier);
         for (Action action : Action.values()) {
             if (!Transitions.edges(action).isEmpty()) {
-                transitionSql.put(action, TransitionSql.build(action));
+                transitionSql.put(action, CoalescingNotifier.marked(TransitionSql.build(action), notifier));
             }
         }
+    }
+
+    private <T> Mono<T> announced(Mono<T> committed) {
+        return notifier == null ? committed : committed.doOnSuccess(value -> {
+            if (value != null) {
+                notifier.committed();
+            }
+        });
     }
 
     /**
@@ -143,8 +165,8 @@ public final class PostgresExecutionStore implements ExecutionStore {
         ExecutionStatus status = Transitions.create(action);
         String reason = duplicateOf == null ? null
                 : "skipped: execution " + duplicateOf + " holds dedup_key " + n.dedupKey();
-        return withConnection(connection -> {
-            Statement statement = connection.createStatement(INSERT_SQL);
+        return announced(withConnection(connection -> {
+            Statement statement = connection.createStatement(insertSql);
             Binder bind = new Binder(statement);
             bind.value(0, Ids.newId(), UUID.class)
                     .value(1, n.pipeline(), String.class)
@@ -169,7 +191,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
                     .value(20, reason == null ? "" : reason, String.class);
             return Mono.from(statement.execute())
                     .flatMap(result -> Mono.from(result.map((row, meta) -> ExecutionReader.execution(new RowColumns(row)))));
-        });
+        }));
     }
 
     @Override
@@ -190,7 +212,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
         if (sql == null) {
             return Mono.error(new TransitionRefusedException(null, request.action()));
         }
-        return withConnection(connection -> {
+        return announced(withConnection(connection -> {
             Statement statement = connection.createStatement(sql);
             new Binder(statement)
                     .value(0, request.executionId(), UUID.class)
@@ -203,7 +225,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
             return Mono.from(statement.execute())
                     .flatMap(result -> Mono.from(result.map((row, meta) -> outcome(row, request))))
                     .switchIfEmpty(Mono.error(() -> NotFoundException.execution(request.executionId())));
-        });
+        }));
     }
 
     /** A transition's single result row: the changed execution, or the status that refused it. */
@@ -263,7 +285,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
                     ), ev AS (
                         INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor,
                             reason, snapshot)
-                        SELECT id, revision, from_status, status, update_time, $2, $3, %5$s FROM e
+                        SELECT id, revision, from_status, status, update_time, $2, $3, %5$s FROM e /*mark*/
                     )
                     SELECT old.from_status AS current_status, e.* FROM old LEFT JOIN e ON true
                     """.formatted(toStatus, terminal, action.name(), returning, SNAPSHOT);

@@ -88,7 +88,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                 RETURNING %3$s, picked.from_status
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, snapshot)
-                SELECT id, revision, from_status, status, update_time, $1, %4$s FROM e
+                SELECT id, revision, from_status, status, update_time, $1, %4$s FROM e /*mark*/
             )
             SELECT * FROM e ORDER BY priority DESC, queue_time, id
             """.formatted(names(Transitions.sources(Action.CLAIM)), statusCase("x.status", Action.CLAIM), RETURNING,
@@ -153,7 +153,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                 RETURNING %2$s, old.from_status
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, snapshot)
-                SELECT id, revision, from_status, status, update_time, worker_id, 'progress', %3$s FROM e WHERE $6
+                SELECT id, revision, from_status, status, update_time, worker_id, 'progress', %3$s FROM e /*mark*/ WHERE $6
             ), %4$s
             SELECT old.held, e.status, e.attempt, e.lease_token, e.lease_expire_time FROM old LEFT JOIN e ON true
             """.formatted(HELD, RETURNING, SNAPSHOT, stepsCte(7));
@@ -185,7 +185,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                     RETURNING %5$s, old.from_status
                 ), ev AS (
                     INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, snapshot)
-                    SELECT id, revision, from_status, status, update_time, worker_id, coalesce($6, ''), %6$s FROM e
+                    SELECT id, revision, from_status, status, update_time, worker_id, coalesce($6, ''), %6$s FROM e /*mark*/
                 ), %7$s
                 SELECT old.held, old.from_status AS current_status, e.* FROM old LEFT JOIN e ON true
                 """.formatted(HELD, toStatus, QUEUED, TERMINAL, RETURNING, SNAPSHOT, stepsCte(7));
@@ -223,7 +223,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                 RETURNING %4$s, old.from_status
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, snapshot)
-                SELECT id, revision, from_status, status, update_time, worker_id, '', %5$s FROM e
+                SELECT id, revision, from_status, status, update_time, worker_id, '', %5$s FROM e /*mark*/
             ), st AS (
                 INSERT INTO execution_steps (execution_id, name, position, status, start_time, end_time, message, metrics)
                 SELECT e.id, s.step->>'name',
@@ -298,7 +298,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                 RETURNING %8$s, old.from_status, old.reason
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, snapshot)
-                SELECT id, revision, from_status, status, update_time, 'reaper', reason, %9$s FROM e
+                SELECT id, revision, from_status, status, update_time, 'reaper', reason, %9$s FROM e /*mark*/
             )
             SELECT count(*) AS changed, count(*) FILTER (WHERE status = %6$s) AS requeued FROM e
             """.formatted(statusCase("status", Action.CONFIRM_CANCEL), statusCase("status", Action.TIME_OUT),
@@ -306,11 +306,34 @@ public final class PostgresWorkerStore implements WorkerStore {
             RETURNING, SNAPSHOT);
 
     private final ConnectionFactory connections;
+    private final CoalescingNotifier notifier;
     private final CompleteBatcher completes;
+    private final String claimSql;
+    private final String heartbeatSql;
+    private final String failSql;
+    private final String reapSql;
 
+    /** A store whose commits are announced by the database trigger, one NOTIFY per statement. */
     public PostgresWorkerStore(ConnectionFactory connections) {
+        this(connections, null);
+    }
+
+    /** A store whose commits are announced by {@code notifier}, coalesced, as {@link PostgresExecutionStore}'s. */
+    public PostgresWorkerStore(ConnectionFactory connections, CoalescingNotifier notifier) {
         this.connections = connections;
-        this.completes = new CompleteBatcher(connections, COMPLETE_BATCH_SQL);
+        this.notifier = notifier;
+        this.claimSql = CoalescingNotifier.marked(CLAIM_SQL, notifier);
+        this.heartbeatSql = CoalescingNotifier.marked(HEARTBEAT_SQL, notifier);
+        this.failSql = CoalescingNotifier.marked(FAIL_SQL, notifier);
+        this.reapSql = CoalescingNotifier.marked(REAP_SQL, notifier);
+        this.completes = new CompleteBatcher(connections, CoalescingNotifier.marked(COMPLETE_BATCH_SQL, notifier));
+    }
+
+    /** After a statement that wrote events has committed. */
+    private void announce() {
+        if (notifier != null) {
+            notifier.committed();
+        }
     }
 
     @Override
@@ -324,21 +347,26 @@ public final class PostgresWorkerStore implements WorkerStore {
     }
 
     private Mono<List<Assignment>> claim(Connection connection, ClaimRequest request, String[] pipelines) {
-        Statement statement = connection.createStatement(CLAIM_SQL)
+        Statement statement = connection.createStatement(claimSql)
                 .bind(0, request.workerId())
                 .bind(1, pipelines)
                 .bind(2, request.maxExecutions())
                 .bind(3, request.leaseDuration().toMillis());
         return Flux.from(statement.execute())
                 .flatMap(result -> result.map((row, meta) -> assignment(row)))
-                .collectList();
+                .collectList()
+                .doOnNext(claimed -> {
+                    if (!claimed.isEmpty()) {
+                        announce();
+                    }
+                });
     }
 
     @Override
     public Mono<HeartbeatOutcome> heartbeat(WorkerReport report) {
         boolean changed = report.message() != null || !report.steps().isEmpty();
         return withConnection(connection -> {
-            Statement statement = leaseStatement(connection, HEARTBEAT_SQL, report.lease());
+            Statement statement = leaseStatement(connection, heartbeatSql, report.lease());
             new Binder(statement)
                     .value(3, report.leaseDuration() == null ? null : report.leaseDuration().toMillis(), Long.class)
                     .value(4, report.message(), String.class)
@@ -352,20 +380,25 @@ public final class PostgresWorkerStore implements WorkerStore {
                         boolean cancel = ExecutionStatus.CANCELLING.name().equals(row.get("status", String.class));
                         return new HeartbeatOutcome(lease, cancel);
                     })))
+                    .doOnNext(outcome -> {
+                        if (changed) {
+                            announce();
+                        }
+                    })
                     .switchIfEmpty(Mono.error(() -> NotFoundException.execution(report.lease().executionId())));
         });
     }
 
     @Override
     public Mono<Execution> complete(WorkerReport report) {
-        return completes.complete(report);
+        return completes.complete(report).doOnNext(execution -> announce());
     }
 
     @Override
     public Mono<Execution> fail(WorkerReport report, WorkerSettings settings) {
         long delay = report.retryDelay() != null ? report.retryDelay().toMillis()
                 : backoff(report.lease().attempt(), settings).toMillis();
-        return finish(FAIL_SQL, report, Action.FAIL, delay, report.retryable());
+        return finish(failSql, report, Action.FAIL, delay, report.retryable());
     }
 
     /** The delay before attempt n+1: base × 2^(n-1), at most the maximum. */
@@ -395,20 +428,26 @@ public final class PostgresWorkerStore implements WorkerStore {
                         }
                         return ExecutionReader.execution(new RowColumns(row));
                     })))
+                    .doOnNext(execution -> announce())
                     .switchIfEmpty(Mono.error(() -> NotFoundException.execution(report.lease().executionId())));
         });
     }
 
     @Override
     public Mono<ReapResult> reap(WorkerSettings settings, int limit) {
-        return withConnection(connection -> Mono.from(connection.createStatement(REAP_SQL)
+        return withConnection(connection -> Mono.from(connection.createStatement(reapSql)
                         .bind(0, settings.cancelGrace().toMillis())
                         .bind(1, settings.retryBaseDelay().toMillis())
                         .bind(2, settings.retryMaxDelay().toMillis())
                         .bind(3, limit)
                         .execute())
                 .flatMap(result -> Mono.from(result.map((row, meta) -> new ReapResult(
-                        row.get("changed", Long.class).intValue(), row.get("requeued", Long.class).intValue())))));
+                        row.get("changed", Long.class).intValue(), row.get("requeued", Long.class).intValue())))))
+                .doOnNext(result -> {
+                    if (result.changed() > 0) {
+                        announce();
+                    }
+                });
     }
 
     private static Statement leaseStatement(Connection connection, String sql, Lease lease) {

@@ -1,0 +1,31 @@
+package dev.runplane.server.api;
+
+import dev.runplane.server.core.ExecutionEvent;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * One event fans out to every watcher that matches it; converting it to protobuf once instead of
+ * once per watcher keeps 1,000 watchers from costing 1,000 conversions. A small ring indexed by
+ * sequence: a slot holds the latest event converted for it, so a lookup hits while the fan-out of
+ * that event is under way, and a miss merely converts again.
+ */
+final class SharedEventProtos {
+
+    private static final int SLOTS = 4096;
+
+    private record Slot(long sequence, dev.runplane.v1.ExecutionEvent proto) {
+    }
+
+    private final AtomicReferenceArray<Slot> slots = new AtomicReferenceArray<>(SLOTS);
+
+    dev.runplane.v1.ExecutionEvent toProto(ExecutionEvent event) {
+        int index = (int) Math.floorMod(event.sequence(), (long) SLOTS);
+        Slot slot = slots.get(index);
+        if (slot != null && slot.sequence() == event.sequence()) {
+            return slot.proto();
+        }
+        dev.runplane.v1.ExecutionEvent proto = ProtoMapper.toProto(event);
+        slots.set(index, new Slot(event.sequence(), proto));
+        return proto;
+    }
+}

@@ -1,0 +1,292 @@
+package dev.runplane.server.store;
+
+import dev.runplane.server.core.ExecutionEvent;
+import dev.runplane.server.core.WatchFilter;
+import io.r2dbc.postgresql.PostgresqlConnectionFactory;
+import io.r2dbc.postgresql.api.PostgresqlConnection;
+import io.r2dbc.spi.R2dbcException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.util.retry.Retry;
+
+/**
+ * Follows the event log for one server replica and fans the events out to its local watchers.
+ *
+ * <p>It holds ONE dedicated connection, outside the request pool (application_name
+ * {@value #APPLICATION_NAME}), however many watchers there are. A NOTIFY on {@code runplane_events}
+ * is only a wake-up: the hub then reads the log after its position, ordered by (xid, sequence) and
+ * only below the oldest running transaction, so a late commit is never skipped and a lost
+ * notification loses nothing. A timer reads too, which both covers an engine without LISTEN and
+ * notices a hung server (every read has a timeout). When the connection dies the hub reconnects with
+ * backoff and reads what it missed.
+ */
+public final class EventHub implements AutoCloseable {
+
+    /** How the hub's connection shows in pg_stat_activity. */
+    public static final String APPLICATION_NAME = "runplane-event-hub";
+    static final String CHANNEL = "runplane_events";
+
+    private static final Logger log = LoggerFactory.getLogger(EventHub.class);
+    private static final int PAGE = 1000;
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration FALLBACK_POLL = Duration.ofMillis(100);
+
+    private static final String START_SQL = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin";
+    /*
+     * The settled rows after the position, then at most one row that is not settled yet: if there is
+     * one, a transaction older than it is still running and the hub looks again shortly.
+     */
+    private static final String READ_SQL = """
+            (SELECT %1$s, true AS settled FROM execution_events
+              WHERE (xid, sequence) > ($1::text::xid8, $2) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+              ORDER BY xid, sequence LIMIT %2$d)
+            UNION ALL
+            (SELECT %1$s, false AS settled FROM execution_events
+              WHERE (xid, sequence) > ($1::text::xid8, $2) AND xid >= pg_snapshot_xmin(pg_current_snapshot())
+              LIMIT 1)
+            """.formatted(EventLog.COLUMNS, PAGE);
+
+    private final PostgresqlConnectionFactory connections;
+    private final Duration pollInterval;
+    private final int watcherCapacity;
+    private final Scheduler delivery = Schedulers.parallel();
+
+    // Guarded by "this": the position and the watchers change together, so that a watcher that joins
+    // at position P receives exactly the events after P.
+    private EventPosition position;
+    // Copy-on-write: a watcher ended while the hub offers it an event leaves at once, on the same thread.
+    private final Map<UUID, Set<HubWatcher>> byExecution = new HashMap<>();
+    private final Set<HubWatcher> filtered = new CopyOnWriteArraySet<>();
+
+    private final Sinks.Many<Object> localCommits = Sinks.many().multicast().directBestEffort();
+    private final AtomicLong reads = new AtomicLong();
+    private final AtomicLong connects = new AtomicLong();
+    private volatile boolean listening;
+    private Disposable loop;
+
+    /**
+     * @param connections     a factory that opens plain connections (not the pool)
+     * @param pollInterval    how often the hub reads without a notification (and checks its connection)
+     * @param watcherCapacity how many events each watcher may have waiting before it is ended
+     */
+    public EventHub(PostgresqlConnectionFactory connections, Duration pollInterval, int watcherCapacity) {
+        this.connections = connections;
+        this.pollInterval = pollInterval;
+        this.watcherCapacity = watcherCapacity;
+    }
+
+    /** Takes the current end of the log as the starting position (blocking: start-up only), then follows it. */
+    public EventHub start() {
+        EventPosition start = Mono.usingWhen(connections.create(),
+                c -> Mono.from(c.createStatement(START_SQL).execute())
+                        .flatMap(r -> Mono.from(r.map((row, meta) -> row.get("xmin", String.class)))),
+                PostgresqlConnection::close)
+                .map(xmin -> new EventPosition(Long.parseUnsignedLong(xmin), 0))
+                .block(Duration.ofSeconds(30));
+        synchronized (this) {
+            position = start;
+        }
+        loop = Mono.usingWhen(connections.create(), this::follow, EventHub::closeQuietly)
+                .doOnError(e -> {
+                    listening = false;
+                    log.warn("Event hub lost its connection ({}); reconnecting", e.toString());
+                })
+                .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(50)).maxBackoff(Duration.ofSeconds(2))
+                        .transientErrors(true))
+                .subscribe(null, e -> log.error("Event hub stopped", e));
+        return this;
+    }
+
+    /** One connection's life: subscribe to notifications first, LISTEN, then read on every wake-up. */
+    private Mono<Void> follow(PostgresqlConnection connection) {
+        connects.incrementAndGet();
+        Flux<Object> notifications = connection.getNotifications().onBackpressureBuffer().map(n -> (Object) n)
+                .publish().autoConnect(0); // subscribed before LISTEN: nothing sent in between is dropped
+        Mono<Boolean> listen = connection.createStatement("LISTEN " + CHANNEL).execute()
+                .flatMap(r -> r.getRowsUpdated()).then(Mono.just(true))
+                .timeout(READ_TIMEOUT) // a connection broken mid-request may never answer
+                .onErrorResume(EventHub::listenUnsupported, e -> {
+                    log.warn("LISTEN is not available ({}); the event hub polls every {}", e.toString(), pollInterval);
+                    return Mono.just(false);
+                });
+        return listen.flatMapMany(ok -> {
+            listening = ok;
+            Flux<Object> wakeUps = Flux.merge(
+                    Mono.just("start"), // catch up with what was missed while disconnected
+                    notifications,
+                    localCommits.asFlux(),
+                    // Without LISTEN the timer is the only wake-up, so it ticks faster.
+                    Flux.interval(ok ? pollInterval : FALLBACK_POLL).onBackpressureDrop().map(t -> (Object) t));
+            return wakeUps.onBackpressureLatest().concatMap(w -> catchUp(connection, 0), 1);
+        }).then();
+    }
+
+    /** An engine without LISTEN answers "feature not supported" or a syntax error; anything else is a failure. */
+    private static boolean listenUnsupported(Throwable e) {
+        return e instanceof R2dbcException r && r.getSqlState() != null
+                && (r.getSqlState().startsWith("0A") || r.getSqlState().startsWith("42"));
+    }
+
+    /** Closing a broken connection can fail or never answer: neither may stop the reconnect. */
+    private static Mono<Void> closeQuietly(PostgresqlConnection connection) {
+        return connection.close().timeout(Duration.ofSeconds(1)).onErrorResume(e -> Mono.empty());
+    }
+
+    /** Reads and delivers until the settled part of the log is exhausted; retries soon if a writer is still open. */
+    private Mono<Void> catchUp(PostgresqlConnection connection, int retry) {
+        EventPosition from;
+        synchronized (this) {
+            from = position;
+        }
+        reads.incrementAndGet();
+        return connection.createStatement(READ_SQL).bind(0, from.xidText()).bind(1, from.sequence()).execute()
+                .flatMap(r -> r.map((row, meta) -> Boolean.TRUE.equals(row.get("settled", Boolean.class))
+                        ? EventLog.read(row) : PENDING))
+                .collectList()
+                .timeout(READ_TIMEOUT)
+                .flatMap(rows -> {
+                    List<LoggedEvent> settled = new ArrayList<>(rows.size());
+                    boolean pending = false;
+                    for (LoggedEvent row : rows) {
+                        if (row == PENDING) {
+                            pending = true;
+                        } else {
+                            settled.add(row);
+                        }
+                    }
+                    deliver(settled);
+                    if (settled.size() >= PAGE) {
+                        return Mono.defer(() -> catchUp(connection, 0));
+                    }
+                    if (pending && retry < 30) { // an older transaction is still open: look again soon
+                        return Mono.delay(Duration.ofMillis(Math.min(50, 1L << Math.min(retry, 6))))
+                                .then(Mono.defer(() -> catchUp(connection, retry + 1)));
+                    }
+                    return Mono.empty();
+                });
+    }
+
+    private final List<Consumer<ExecutionEvent>> listeners = new CopyOnWriteArrayList<>();
+
+    private static final LoggedEvent PENDING = new LoggedEvent(new EventPosition(0, 0), null);
+
+    private synchronized void deliver(List<LoggedEvent> events) {
+        for (LoggedEvent event : events) {
+            if (!event.position().isAfter(position)) {
+                continue;
+            }
+            position = event.position();
+            for (Consumer<ExecutionEvent> listener : listeners) {
+                listener.accept(event.event());
+            }
+            Set<HubWatcher> ofExecution = byExecution.get(event.event().executionId());
+            if (ofExecution != null) {
+                for (HubWatcher watcher : ofExecution) {
+                    watcher.offer(event);
+                }
+            }
+            for (HubWatcher watcher : filtered) {
+                watcher.offer(event);
+            }
+        }
+    }
+
+    /**
+     * Joins a watcher: it receives every event after the hub's current position (its {@code start}).
+     *
+     * @param executionId one execution, or null for every execution that matches the filter
+     */
+    /**
+     * Calls {@code listener} with every event this hub reads, in log order, on the hub's thread: it
+     * must be quick and must not block (waking waiting polls, say).
+     */
+    public void onEvent(Consumer<ExecutionEvent> listener) {
+        listeners.add(listener);
+    }
+
+    /** This replica committed events: read now rather than wait for the NOTIFY to come back. */
+    public void wake() {
+        localCommits.tryEmitNext(Boolean.TRUE); // dropped when a read is already pending: it sees them too
+    }
+
+    synchronized HubWatcher join(UUID executionId, WatchFilter filter) {
+        HubWatcher watcher = new HubWatcher(executionId, filter, position, watcherCapacity);
+        if (executionId != null) {
+            byExecution.computeIfAbsent(executionId, id -> new CopyOnWriteArraySet<>()).add(watcher);
+        } else {
+            filtered.add(watcher);
+        }
+        return watcher;
+    }
+
+    synchronized void leave(HubWatcher watcher) {
+        if (watcher.executionId != null) {
+            Set<HubWatcher> set = byExecution.get(watcher.executionId);
+            if (set != null && set.remove(watcher) && set.isEmpty()) {
+                byExecution.remove(watcher.executionId);
+            }
+        } else {
+            filtered.remove(watcher);
+        }
+    }
+
+    Scheduler delivery() {
+        return delivery;
+    }
+
+    int watcherCapacity() {
+        return watcherCapacity;
+    }
+
+    /** How many watchers are joined now (for tests and metrics). */
+    public synchronized int watchers() {
+        return filtered.size() + byExecution.values().stream().mapToInt(Set::size).sum();
+    }
+
+    /** How many times the hub has opened its connection (1 + reconnects). */
+    public long connects() {
+        return connects.get();
+    }
+
+    /** Whether the current connection is LISTENing (false while disconnected or polling). */
+    public boolean listening() {
+        return listening;
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "EventHub[position=" + position + ", reads=" + reads + ", connects=" + connects + ", listening="
+                + listening + ", watchers=" + watchers() + "]";
+    }
+
+    /** Ends every watcher (they may resume on another replica), then stops following the log. */
+    @Override
+    public void close() {
+        List<HubWatcher> all;
+        synchronized (this) {
+            all = new ArrayList<>(filtered);
+            byExecution.values().forEach(all::addAll);
+        }
+        all.forEach(w -> w.end(new HubWatcher.HubClosed()));
+        if (loop != null) {
+            loop.dispose();
+        }
+    }
+}

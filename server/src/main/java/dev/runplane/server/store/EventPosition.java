@@ -1,0 +1,24 @@
+package dev.runplane.server.store;
+
+/**
+ * A place in the event log, ordered by the writing transaction's id, then by sequence. Sequences
+ * commit out of order; transaction ids below the oldest running transaction do not, so a reader
+ * that only moves past settled transactions never leaves a row behind (DESIGN.md, "Event hub").
+ */
+record EventPosition(long xid, long sequence) implements Comparable<EventPosition> {
+
+    @Override
+    public int compareTo(EventPosition other) {
+        int byXid = Long.compareUnsigned(xid, other.xid);
+        return byXid != 0 ? byXid : Long.compare(sequence, other.sequence);
+    }
+
+    boolean isAfter(EventPosition other) {
+        return compareTo(other) > 0;
+    }
+
+    /** xid8 travels as text: R2DBC has no codec for it. */
+    String xidText() {
+        return Long.toUnsignedString(xid);
+    }
+}

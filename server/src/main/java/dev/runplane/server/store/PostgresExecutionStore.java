@@ -79,6 +79,8 @@ public final class PostgresExecutionStore implements ExecutionStore {
     private final Map<Action, String> transitionSql = new EnumMap<>(Action.class);
     private final CoalescingNotifier notifier;
     private final String insertSql;
+    /** Concurrent Runs share one INSERT statement and one commit. */
+    private final RunBatcher runs;
 
     /** A store whose commits are announced by the database trigger, one NOTIFY per statement. */
     public PostgresExecutionStore(ConnectionFactory connections) {
@@ -92,6 +94,8 @@ public final class PostgresExecutionStore implements ExecutionStore {
     public PostgresExecutionStore(ConnectionFactory connections, CoalescingNotifier notifier) {
         this.connections = connections;
         this.notifier = notifier;
+        this.runs = new RunBatcher(connections, notifier, SNAPSHOT,
+                pending -> insert(pending.id(), pending.execution(), Action.ENQUEUE, null));
         // The event INSERT evaluates the mark before the statement ends, so before the trigger runs.
         this.insertSql = CoalescingNotifier.marked(INSERT_SQL, notifier);
         for (Action action : Action.values()) {
@@ -125,7 +129,9 @@ public final class PostgresExecutionStore implements ExecutionStore {
         if (attemptsLeft == 0) {
             return Mono.error(new ContentionException("the dedup_key changed hands too often; retry the Run"));
         }
-        return insert(n, Action.ENQUEUE, null)
+        Mono<Execution> queued = RunBatcher.batchable(n) ? announced(runs.insert(Ids.newId(), n))
+                : insert(Ids.newId(), n, Action.ENQUEUE, null);
+        return queued
                 .switchIfEmpty(Mono.defer(() -> sameRequest(n)))
                 .switchIfEmpty(Mono.defer(() -> skipAsDuplicate(n, attemptsLeft)));
     }
@@ -154,21 +160,21 @@ public final class PostgresExecutionStore implements ExecutionStore {
         return withConnection(connection -> Mono.from(connection.createStatement(FIND_ACTIVE_BY_DEDUP_KEY_SQL)
                         .bind(0, n.dedupKey()).execute())
                 .flatMap(result -> Mono.from(result.map((row, meta) -> row.get("id", UUID.class)))))
-                .flatMap(holder -> insert(n, Action.SKIP, holder)
+                .flatMap(holder -> insert(Ids.newId(), n, Action.SKIP, holder)
                         // A racing Run with the same request id was skipped first.
                         .switchIfEmpty(Mono.defer(() -> sameRequest(n))))
                 .switchIfEmpty(Mono.defer(() -> create(n, attemptsLeft - 1)));
     }
 
     /** One INSERT of the execution and its first event; empty when a unique index refused the row. */
-    private Mono<Execution> insert(NewExecution n, Action action, UUID duplicateOf) {
+    private Mono<Execution> insert(UUID id, NewExecution n, Action action, UUID duplicateOf) {
         ExecutionStatus status = Transitions.create(action);
         String reason = duplicateOf == null ? null
                 : "skipped: execution " + duplicateOf + " holds dedup_key " + n.dedupKey();
         return announced(withConnection(connection -> {
             Statement statement = connection.createStatement(insertSql);
             Binder bind = new Binder(statement);
-            bind.value(0, Ids.newId(), UUID.class)
+            bind.value(0, id, UUID.class)
                     .value(1, n.pipeline(), String.class)
                     .value(2, status.name(), String.class)
                     .value(3, n.mode().name(), String.class)

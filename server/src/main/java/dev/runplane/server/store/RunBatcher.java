@@ -1,0 +1,190 @@
+package dev.runplane.server.store;
+
+import dev.runplane.server.core.Action;
+import dev.runplane.server.core.Execution;
+import dev.runplane.server.core.NewExecution;
+import dev.runplane.server.core.Transitions;
+import io.r2dbc.spi.Connection;
+import io.r2dbc.spi.ConnectionFactory;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.MonoSink;
+
+/**
+ * Group commit for Run (DESIGN.md "Group commit"): Runs that arrive while earlier ones are being
+ * written go together into ONE multi-row INSERT of the executions and their events, so one commit
+ * serves many callers. Like {@link CompleteBatcher} there is no timer: a lone Run is written at once,
+ * and batches form by themselves under load while at most {@link #MAX_IN_FLIGHT} statements run.
+ *
+ * <p>Each caller keeps its own answer: its execution, or empty when a unique index (request_id, an
+ * active dedup_key) turned its row away, exactly as the single-row insert answers, so the store's
+ * creation rules take over from there. A batch that fails as a whole (a constraint no validation
+ * foresaw) is written again row by row, so a bad Run never fails its neighbours.
+ */
+final class RunBatcher {
+
+    static final int MAX_BATCH = 100;
+    static final int MAX_IN_FLIGHT = 4;
+
+    private static final String BATCH_SQL = """
+            WITH input AS (
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[],
+                    $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[],
+                    $14::bigint[], $15::text[]) WITH ORDINALITY
+                    AS i(id, pipeline, mode, priority, labels, inputs, trigger_kind, trigger_actor, trigger_variables,
+                         request_id, request_fingerprint, dedup_key, max_attempts, max_runtime_ms, scheduled_for, ord)
+            ), e AS (
+                INSERT INTO executions (id, pipeline, status, mode, priority, labels, inputs, trigger_kind,
+                    trigger_actor, trigger_variables, request_id, request_fingerprint, dedup_key, max_attempts,
+                    max_runtime_ms, scheduled_for, create_time, queue_time, update_time, message, revision)
+                SELECT id, pipeline, '%1$s', mode, priority, labels::jsonb, inputs::jsonb, trigger_kind,
+                    trigger_actor, trigger_variables::jsonb, request_id, request_fingerprint, dedup_key, max_attempts,
+                    max_runtime_ms, coalesce(scheduled_for::timestamptz, now()), now(), now(), now(), '', 1
+                FROM input ORDER BY ord
+                ON CONFLICT DO NOTHING
+                RETURNING %2$s
+            ), ev AS (
+                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason,
+                    snapshot)
+                SELECT id, revision, NULL, status, update_time, 'api', '', %3$s FROM e /*mark*/
+            )
+            SELECT %2$s FROM e
+            """;
+
+    private final ConnectionFactory connections;
+    private final String sql;
+    /** Writes one Run alone: for a batch that failed as a whole. Empty when a unique index refused it. */
+    private final Function<Pending, Mono<Execution>> single;
+    private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    RunBatcher(ConnectionFactory connections, CoalescingNotifier notifier, String snapshot,
+               Function<Pending, Mono<Execution>> single) {
+        this.connections = connections;
+        this.sql = CoalescingNotifier.marked(BATCH_SQL.formatted(Transitions.create(Action.ENQUEUE).name(),
+                ExecutionReader.COLUMNS, snapshot), notifier);
+        this.single = single;
+    }
+
+    /** Whether a Run can share a batch: references to other executions could fail the whole statement. */
+    static boolean batchable(NewExecution n) {
+        return n.parentId() == null && n.rerunOf() == null;
+    }
+
+    /** Inserts the Run as QUEUED with the given id; empty when a unique index refused the row. */
+    Mono<Execution> insert(UUID id, NewExecution n) {
+        return Mono.create(sink -> {
+            queue.add(new Pending(id, n, sink));
+            drain();
+        });
+    }
+
+    private void drain() {
+        while (!queue.isEmpty()) {
+            if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
+                inFlight.decrementAndGet();
+                return; // a running batch drains again when it ends
+            }
+            List<Pending> batch = new ArrayList<>();
+            Pending next;
+            while (batch.size() < MAX_BATCH && (next = queue.poll()) != null) {
+                batch.add(next);
+            }
+            if (batch.isEmpty()) {
+                inFlight.decrementAndGet();
+                return;
+            }
+            write(batch)
+                    .onErrorResume(error -> !DatabaseErrors.isUnavailable(error) && batch.size() > 1,
+                            error -> oneByOne(batch))
+                    .doFinally(signal -> {
+                        inFlight.decrementAndGet();
+                        drain();
+                    })
+                    .subscribe(inserted -> deliver(batch, inserted),
+                            error -> batch.forEach(p -> p.sink.error(DatabaseErrors.translate(error))));
+        }
+    }
+
+    /** The inserted executions by id; a Run missing from the map was refused by a unique index. */
+    private Mono<Map<UUID, Object>> write(List<Pending> batch) {
+        int n = batch.size();
+        UUID[] ids = new UUID[n];
+        String[] pipelines = new String[n];
+        String[] modes = new String[n];
+        Integer[] priorities = new Integer[n];
+        String[] labels = new String[n];
+        String[] inputs = new String[n];
+        String[] triggerKinds = new String[n];
+        String[] triggerActors = new String[n];
+        String[] triggerVariables = new String[n];
+        String[] requestIds = new String[n];
+        String[] fingerprints = new String[n];
+        String[] dedupKeys = new String[n];
+        Integer[] maxAttempts = new Integer[n];
+        Long[] maxRuntimes = new Long[n];
+        String[] scheduledFor = new String[n];
+        for (int i = 0; i < n; i++) {
+            NewExecution r = batch.get(i).execution;
+            ids[i] = batch.get(i).id;
+            pipelines[i] = r.pipeline();
+            modes[i] = r.mode().name();
+            priorities[i] = r.priority();
+            labels[i] = ExecutionReader.labelsJson(r.labels());
+            inputs[i] = r.inputsJson() == null ? "{}" : r.inputsJson();
+            triggerKinds[i] = r.trigger().kind().name();
+            triggerActors[i] = r.trigger().actor() == null ? "" : r.trigger().actor();
+            triggerVariables[i] = r.trigger().variablesJson();
+            requestIds[i] = r.requestId();
+            fingerprints[i] = r.requestFingerprint();
+            dedupKeys[i] = r.dedupKey();
+            maxAttempts[i] = r.maxAttempts();
+            maxRuntimes[i] = r.maxRuntime() == null ? null : r.maxRuntime().toMillis();
+            Instant at = r.scheduledFor();
+            scheduledFor[i] = at == null ? null : at.toString();
+        }
+        return Mono.usingWhen(connections.create(), connection -> Flux.from(connection.createStatement(sql)
+                                .bind(0, ids).bind(1, pipelines).bind(2, modes).bind(3, priorities).bind(4, labels)
+                                .bind(5, inputs).bind(6, triggerKinds).bind(7, triggerActors).bind(8, triggerVariables)
+                                .bind(9, requestIds).bind(10, fingerprints).bind(11, dedupKeys).bind(12, maxAttempts)
+                                .bind(13, maxRuntimes).bind(14, scheduledFor).execute())
+                        .flatMap(result -> result.map((row, meta) -> ExecutionReader.execution(new RowColumns(row))))
+                        .collectMap(Execution::id, e -> (Object) e),
+                Connection::close);
+    }
+
+    /** The batch failed as a whole: each Run alone, so that only the bad one fails (with its own error). */
+    private Mono<Map<UUID, Object>> oneByOne(List<Pending> batch) {
+        return Flux.fromIterable(batch)
+                .concatMap(p -> single.apply(p)
+                        .map(e -> Map.entry(p.id, (Object) e))
+                        .onErrorResume(error -> Mono.just(Map.entry(p.id, DatabaseErrors.translate(error)))))
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue);
+    }
+
+    private static void deliver(List<Pending> batch, Map<UUID, Object> outcomes) {
+        for (Pending p : batch) {
+            Object outcome = outcomes.get(p.id);
+            if (outcome instanceof Execution execution) {
+                p.sink.success(execution);
+            } else if (outcome instanceof Throwable error) {
+                p.sink.error(error);
+            } else {
+                p.sink.success(); // a unique index refused the row
+            }
+        }
+    }
+
+    /** One Run waiting for its batch. */
+    record Pending(UUID id, NewExecution execution, MonoSink<Execution> sink) {
+    }
+}

@@ -32,6 +32,7 @@ import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Hooks;
 
 /**
  * The composition root: database (embedded or external), schema, store, services, gRPC server.
@@ -42,6 +43,12 @@ public final class Application implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Application.class);
     /** Events a watcher may have waiting (beyond gRPC's own window) before it is ended as too slow. */
     private static final int WATCHER_BUFFER = 1024;
+
+    static {
+        // An error that reaches a stream after its client left (a watcher ended by a shutdown while the
+        // client was cancelling) has nobody to tell: expected, so not an ERROR with a stack trace.
+        Hooks.onErrorDropped(error -> log.debug("Error after the caller left: {}", error.toString()));
+    }
 
     private final ServerConfig config;
     private final EmbeddedDatabase embedded;

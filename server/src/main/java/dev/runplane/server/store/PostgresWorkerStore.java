@@ -94,21 +94,6 @@ public final class PostgresWorkerStore implements WorkerStore {
             """.formatted(names(Transitions.sources(Action.CLAIM)), statusCase("x.status", Action.CLAIM), RETURNING,
             SNAPSHOT);
 
-    /**
-     * A read-only look before the claim: is anything claimable at all? An empty claim would still
-     * run its event INSERT, and the V1 statement trigger NOTIFYs even for zero rows, which would wake
-     * every waiting poller on every replica, whose empty claims notify again: a wake-up storm.
-     */
-    private static final String ANY_QUEUED_SQL = """
-            SELECT 1 FROM unnest($1::text[]) AS p(pipeline)
-            CROSS JOIN LATERAL (
-                SELECT 1 FROM executions
-                WHERE pipeline = p.pipeline AND status IN (%s) AND scheduled_for <= now()
-                ORDER BY priority DESC, queue_time, id   -- the executions_queue order: never walk history rows
-                LIMIT 1
-            ) q
-            LIMIT 1
-            """.formatted(names(Transitions.sources(Action.CLAIM)));
 
     /** Locks the execution and says whether the caller's lease still holds it. Parameters $1-$3. */
     private static final String HELD = """
@@ -338,12 +323,9 @@ public final class PostgresWorkerStore implements WorkerStore {
 
     @Override
     public Mono<List<Assignment>> claim(ClaimRequest request) {
+        // No look before the claim: an empty claim writes nothing and, since V4, announces nothing.
         String[] pipelines = request.pipelines().toArray(new String[0]);
-        return withConnection(connection -> Flux.from(connection.createStatement(ANY_QUEUED_SQL)
-                        .bind(0, pipelines).execute())
-                .flatMap(result -> result.map((row, meta) -> true))
-                .hasElements()
-                .flatMap(any -> any ? claim(connection, request, pipelines) : Mono.just(List.<Assignment>of())));
+        return withConnection(connection -> claim(connection, request, pipelines));
     }
 
     private Mono<List<Assignment>> claim(Connection connection, ClaimRequest request, String[] pipelines) {

@@ -16,8 +16,6 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
@@ -37,8 +35,8 @@ final class CompleteBatcher {
 
     private final ConnectionFactory connections;
     private final String sql;
-    private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final GroupCommit<Pending> batches = new GroupCommit<>(MAX_IN_FLIGHT, CompleteBatcher::take,
+            this::writeAndAnswer);
 
     CompleteBatcher(ConnectionFactory connections, String sql) {
         this.connections = connections;
@@ -46,32 +44,19 @@ final class CompleteBatcher {
     }
 
     Mono<Execution> complete(WorkerReport report) {
-        return Mono.create(sink -> {
-            queue.add(new Pending(report, sink));
-            drain();
-        });
+        return Mono.create(sink -> batches.submit(new Pending(report, sink)));
     }
 
-    private void drain() {
-        while (!queue.isEmpty()) {
-            if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
-                inFlight.decrementAndGet();
-                return; // a running batch drains again when it ends
-            }
-            List<Pending> batch = take();
-            if (batch.isEmpty()) {
-                inFlight.decrementAndGet();
-                return;
-            }
-            write(batch).doFinally(signal -> {
-                inFlight.decrementAndGet();
-                drain();
-            }).subscribe(results -> deliver(batch, results), error -> batch.forEach(p -> p.sink.error(error)));
-        }
+    private Mono<Void> writeAndAnswer(List<Pending> batch) {
+        return write(batch)
+                .doOnNext(results -> deliver(batch, results))
+                .doOnError(error -> batch.forEach(p -> p.sink.error(error)))
+                .onErrorResume(error -> Mono.empty())
+                .then();
     }
 
     /** Up to MAX_BATCH pending Completes, at most one per execution (a repeat waits for the next batch). */
-    private List<Pending> take() {
+    private static List<Pending> take(Queue<Pending> queue) {
         List<Pending> batch = new ArrayList<>();
         List<Pending> repeats = new ArrayList<>();
         Set<UUID> ids = new HashSet<>();

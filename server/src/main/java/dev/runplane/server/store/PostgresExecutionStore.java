@@ -255,9 +255,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
         }
 
         static String build(Action action) {
-            String toStatus = Transitions.edges(action).entrySet().stream()
-                    .map(edge -> "WHEN '" + edge.getKey().name() + "' THEN '" + edge.getValue().name() + "'")
-                    .collect(Collectors.joining(" ", "CASE status ", " END"));
+            String toStatus = PostgresWorkerStore.statusCase("status", action);
             String terminal = java.util.Arrays.stream(ExecutionStatus.values())
                     .filter(ExecutionStatus::isTerminal)
                     .map(s -> "'" + s.name() + "'")

@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -64,8 +62,7 @@ final class RunBatcher {
     private final String sql;
     /** Writes one Run alone: for a batch that failed as a whole. Empty when a unique index refused it. */
     private final Function<Pending, Mono<Execution>> single;
-    private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final GroupCommit<Pending> batches = new GroupCommit<>(MAX_IN_FLIGHT, RunBatcher::take, this::writeAndAnswer);
 
     RunBatcher(ConnectionFactory connections, CoalescingNotifier notifier, String snapshot,
                Function<Pending, Mono<Execution>> single) {
@@ -82,37 +79,26 @@ final class RunBatcher {
 
     /** Inserts the Run as QUEUED with the given id; empty when a unique index refused the row. */
     Mono<Execution> insert(UUID id, NewExecution n) {
-        return Mono.create(sink -> {
-            queue.add(new Pending(id, n, sink));
-            drain();
-        });
+        return Mono.create(sink -> batches.submit(new Pending(id, n, sink)));
     }
 
-    private void drain() {
-        while (!queue.isEmpty()) {
-            if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
-                inFlight.decrementAndGet();
-                return; // a running batch drains again when it ends
-            }
-            List<Pending> batch = new ArrayList<>();
-            Pending next;
-            while (batch.size() < MAX_BATCH && (next = queue.poll()) != null) {
-                batch.add(next);
-            }
-            if (batch.isEmpty()) {
-                inFlight.decrementAndGet();
-                return;
-            }
-            write(batch)
-                    .onErrorResume(error -> !DatabaseErrors.isUnavailable(error) && batch.size() > 1,
-                            error -> oneByOne(batch))
-                    .doFinally(signal -> {
-                        inFlight.decrementAndGet();
-                        drain();
-                    })
-                    .subscribe(inserted -> deliver(batch, inserted),
-                            error -> batch.forEach(p -> p.sink.error(DatabaseErrors.translate(error))));
+    private static List<Pending> take(Queue<Pending> queue) {
+        List<Pending> batch = new ArrayList<>();
+        Pending next;
+        while (batch.size() < MAX_BATCH && (next = queue.poll()) != null) {
+            batch.add(next);
         }
+        return batch;
+    }
+
+    private Mono<Void> writeAndAnswer(List<Pending> batch) {
+        return write(batch)
+                .onErrorResume(error -> !DatabaseErrors.isUnavailable(error) && batch.size() > 1,
+                        error -> oneByOne(batch))
+                .doOnNext(outcomes -> deliver(batch, outcomes))
+                .doOnError(error -> batch.forEach(p -> p.sink.error(DatabaseErrors.translate(error))))
+                .onErrorResume(error -> Mono.empty())
+                .then();
     }
 
     /** The inserted executions by id; a Run missing from the map was refused by a unique index. */

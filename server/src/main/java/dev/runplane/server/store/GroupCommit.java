@@ -1,0 +1,58 @@
+package dev.runplane.server.store;
+
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import reactor.core.publisher.Mono;
+
+/**
+ * The engine of group commit (DESIGN.md "Group commit"): callers submit items; items that arrive
+ * while earlier batches are being written go together into the next batch, at most
+ * {@code maxInFlight} batches at once. There is no timer: an idle server writes a lone item at
+ * once, and batches form by themselves under load.
+ *
+ * @param <P> a pending item, which carries its caller's answer
+ */
+final class GroupCommit<P> {
+
+    private final Queue<P> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final int maxInFlight;
+    private final Function<Queue<P>, List<P>> take;
+    private final Function<List<P>, Mono<Void>> write;
+
+    /**
+     * @param take  removes the next batch from the queue (it may leave items for a later batch)
+     * @param write writes one batch and answers each of its callers; it must not fail
+     */
+    GroupCommit(int maxInFlight, Function<Queue<P>, List<P>> take, Function<List<P>, Mono<Void>> write) {
+        this.maxInFlight = maxInFlight;
+        this.take = take;
+        this.write = write;
+    }
+
+    void submit(P item) {
+        queue.add(item);
+        drain();
+    }
+
+    private void drain() {
+        while (!queue.isEmpty()) {
+            if (inFlight.incrementAndGet() > maxInFlight) {
+                inFlight.decrementAndGet();
+                return; // a running batch drains again when it ends
+            }
+            List<P> batch = take.apply(queue);
+            if (batch.isEmpty()) {
+                inFlight.decrementAndGet();
+                return;
+            }
+            write.apply(batch).doFinally(signal -> {
+                inFlight.decrementAndGet();
+                drain();
+            }).subscribe();
+        }
+    }
+}

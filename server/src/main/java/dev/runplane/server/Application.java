@@ -181,6 +181,7 @@ public final class Application implements AutoCloseable {
         log.info("Runplane listening on {}:{} (database {})", config.bind(), server.port(), database.address());
         Operations operations = new Operations(registry);
         operations.start(ops, config.bind(), database, server.health());
+        operations.registerHub(hub);
         return new Application(config, embedded, database, server, operations, hub, reaper, workers);
     }
 

@@ -2,6 +2,7 @@ package dev.runplane.server;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.runplane.server.store.Database;
+import dev.runplane.server.store.EventHub;
 import dev.runplane.server.store.ExecutionStats;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -143,6 +144,18 @@ public final class Operations implements AutoCloseable {
                         })
                         .onErrorResume(e -> Mono.empty()), 1)
                 .subscribe());
+    }
+
+    /** The event hub's gauges: open watch streams on this replica, and how far the hub is behind the log. */
+    void registerHub(EventHub hub) {
+        if (registry == null) {
+            return;
+        }
+        Gauge.builder("runplane.watch.streams", hub, EventHub::watchers)
+                .description("Open WatchExecution and WatchExecutions streams on this replica")
+                .register(registry);
+        Gauge.builder("runplane.event.hub.lag", hub, h -> h.lag().toNanos() / 1e9).baseUnit("seconds")
+                .description("Time since the event hub last had every committed event delivered").register(registry);
     }
 
     private void serveMetrics(String bind, int port) {

@@ -79,6 +79,8 @@ public final class EventHub implements AutoCloseable {
     private final AtomicLong reads = new AtomicLong();
     private final AtomicLong connects = new AtomicLong();
     private volatile boolean listening;
+    /** When a read last found nothing left to deliver (System.nanoTime); the lag metric counts from it. */
+    private volatile long caughtUpAt = System.nanoTime();
     private Disposable loop;
 
     /**
@@ -172,6 +174,9 @@ public final class EventHub implements AutoCloseable {
                         }
                     }
                     deliver(settled);
+                    if (settled.size() < PAGE && !pending) {
+                        caughtUpAt = System.nanoTime();
+                    }
                     if (settled.size() >= PAGE) {
                         return Mono.defer(() -> catchUp(connection, 0));
                     }
@@ -258,6 +263,15 @@ public final class EventHub implements AutoCloseable {
     /** How many watchers are joined now (for tests and metrics). */
     public synchronized int watchers() {
         return filtered.size() + byExecution.values().stream().mapToInt(Set::size).sum();
+    }
+
+    /**
+     * How far behind the log this hub may be: the time since a read last found every committed event
+     * delivered. A healthy hub stays under its poll interval (it reads at least that often); the figure
+     * grows while the hub is disconnected, has a backlog, or waits on an older open transaction.
+     */
+    public Duration lag() {
+        return Duration.ofNanos(System.nanoTime() - caughtUpAt);
     }
 
     /** How many times the hub has opened its connection (1 + reconnects). */

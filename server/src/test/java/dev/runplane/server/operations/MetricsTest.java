@@ -6,8 +6,12 @@ import dev.runplane.server.ServerConfig;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.RunRequest;
+import dev.runplane.v1.WatchExecutionRequest;
+import dev.runplane.v1.WatchExecutionResponse;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.stub.StreamObserver;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +30,73 @@ class MetricsTest {
 
     private static final Pattern RUN_COUNT = Pattern.compile(
             "runplane_rpc_seconds_count\\{code=\"OK\",method=\"runplane\\.v1\\.ExecutionService/Run\"} (\\d+)");
+
+    private static final Pattern WATCH_STREAMS = Pattern.compile("(?m)^runplane_watch_streams (\\S+)$");
+    private static final Pattern HUB_LAG = Pattern.compile("(?m)^runplane_event_hub_lag_seconds (\\S+)$");
+
+    private static String scrape(Application app) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + app.operations().metricsPort() + "/metrics"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode());
+        return response.body();
+    }
+
+    private static double gauge(Pattern pattern, String body) {
+        Matcher m = pattern.matcher(body);
+        assertTrue(m.find(), body);
+        return Double.parseDouble(m.group(1));
+    }
+
+    /** Scrapes until the gauge shows {@code expected} (a stream joins the hub asynchronously). */
+    private static void awaitGauge(Application app, Pattern pattern, double expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            String body = scrape(app);
+            if (gauge(pattern, body) == expected) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, "expected " + expected + " in\n" + body);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void scrapeShowsOpenWatchStreamsAndTheEventHubLag() throws Exception {
+        ServerConfig config = ServerConfig.defaults().withDatabaseUrl(TestPostgres.url(TestPostgres.newDatabase()))
+                .withPort(0);
+        try (Application app = Application.start(config, OperationsConfig.defaults().withMetricsPort(0))) {
+            ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", app.port()).usePlaintext().build();
+            try {
+                awaitGauge(app, WATCH_STREAMS, 0);
+                String id = ExecutionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .run(RunRequest.newBuilder().setPipeline("watched").build()).getExecution().getId();
+                Context.CancellableContext watching = Context.current().withCancellation();
+                watching.run(() -> ExecutionServiceGrpc.newStub(channel).watchExecution(
+                        WatchExecutionRequest.newBuilder().setId(id).build(), new StreamObserver<>() {
+                            @Override
+                            public void onNext(WatchExecutionResponse value) {
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                            }
+                        }));
+                awaitGauge(app, WATCH_STREAMS, 1);
+                watching.cancel(null);
+                awaitGauge(app, WATCH_STREAMS, 0);
+                // The lag is a duration since the hub last caught up: present, finite, never negative.
+                double lag = gauge(HUB_LAG, scrape(app));
+                assertTrue(lag >= 0 && Double.isFinite(lag), "lag " + lag);
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+    }
 
     @Test
     void scrapeShowsTheRpcCounterOfACallJustMade() throws Exception {

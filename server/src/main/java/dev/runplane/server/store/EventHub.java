@@ -79,7 +79,7 @@ public final class EventHub implements AutoCloseable {
     private final AtomicLong reads = new AtomicLong();
     private final AtomicLong connects = new AtomicLong();
     private volatile boolean listening;
-    /** When a read last found nothing left to deliver (System.nanoTime); the lag metric counts from it. */
+    /** When the last read that found nothing left to deliver began (System.nanoTime); the lag counts from it. */
     private volatile long caughtUpAt = System.nanoTime();
     private Disposable loop;
 
@@ -158,6 +158,7 @@ public final class EventHub implements AutoCloseable {
             from = position;
         }
         reads.incrementAndGet();
+        long readStart = System.nanoTime(); // caught up, if it is, as of this read's snapshot
         return connection.createStatement(READ_SQL).bind(0, from.xidText()).bind(1, from.sequence()).execute()
                 .flatMap(r -> r.map((row, meta) -> Boolean.TRUE.equals(row.get("settled", Boolean.class))
                         ? EventLog.read(row) : PENDING))
@@ -175,7 +176,7 @@ public final class EventHub implements AutoCloseable {
                     }
                     deliver(settled);
                     if (settled.size() < PAGE && !pending) {
-                        caughtUpAt = System.nanoTime();
+                        caughtUpAt = readStart;
                     }
                     if (settled.size() >= PAGE) {
                         return Mono.defer(() -> catchUp(connection, 0));

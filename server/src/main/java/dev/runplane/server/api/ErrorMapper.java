@@ -15,6 +15,7 @@ import dev.runplane.server.core.NotFoundException;
 import dev.runplane.server.core.PermissionDeniedException;
 import dev.runplane.server.core.RequestIdConflictException;
 import dev.runplane.server.core.ResourceExhaustedException;
+import dev.runplane.server.core.ServerStoppingException;
 import dev.runplane.server.core.ServiceUnavailableException;
 import dev.runplane.server.core.TransitionRefusedException;
 import dev.runplane.server.core.WatcherTooSlowException;
@@ -86,6 +87,16 @@ public final class ErrorMapper {
             return build(Code.UNAVAILABLE, unavailable.getMessage(), errorInfo("DATABASE_UNAVAILABLE"),
                     Any.pack(RetryInfo.newBuilder()
                             .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(1)).build()));
+        }
+        if (error instanceof ServerStoppingException stopping) {
+            ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("SERVER_STOPPING");
+            if (stopping.lastSequence() > 0) {
+                info.putMetadata("after_sequence", Long.toString(stopping.lastSequence()));
+            }
+            if (stopping.lastRevision() > 0) {
+                info.putMetadata("after_revision", Long.toString(stopping.lastRevision()));
+            }
+            return build(Code.UNAVAILABLE, stopping.getMessage(), Any.pack(info.build()));
         }
         if (error instanceof AuthenticationException unauthenticated) {
             return build(Code.UNAUTHENTICATED, unauthenticated.getMessage(), errorInfo(unauthenticated.reason()));

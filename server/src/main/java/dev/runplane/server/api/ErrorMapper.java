@@ -15,9 +15,9 @@ import dev.runplane.server.core.NotFoundException;
 import dev.runplane.server.core.PermissionDeniedException;
 import dev.runplane.server.core.RequestIdConflictException;
 import dev.runplane.server.core.ResourceExhaustedException;
-import dev.runplane.server.core.ServerStoppingException;
 import dev.runplane.server.core.ServiceUnavailableException;
 import dev.runplane.server.core.TransitionRefusedException;
+import dev.runplane.server.core.WatchInterruptedException;
 import dev.runplane.server.core.WatcherTooSlowException;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -88,15 +88,17 @@ public final class ErrorMapper {
                     Any.pack(RetryInfo.newBuilder()
                             .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(1)).build()));
         }
-        if (error instanceof ServerStoppingException stopping) {
-            ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("SERVER_STOPPING");
-            if (stopping.lastSequence() > 0) {
-                info.putMetadata("after_sequence", Long.toString(stopping.lastSequence()));
+        if (error instanceof WatchInterruptedException interrupted) {
+            ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(interrupted.reason().name());
+            if (interrupted.lastSequence() > 0) {
+                info.putMetadata("after_sequence", Long.toString(interrupted.lastSequence()));
             }
-            if (stopping.lastRevision() > 0) {
-                info.putMetadata("after_revision", Long.toString(stopping.lastRevision()));
+            if (interrupted.lastRevision() > 0) {
+                info.putMetadata("after_revision", Long.toString(interrupted.lastRevision()));
             }
-            return build(Code.UNAVAILABLE, stopping.getMessage(), Any.pack(info.build()));
+            return build(Code.UNAVAILABLE, interrupted.getMessage(), Any.pack(info.build()),
+                    Any.pack(RetryInfo.newBuilder()
+                            .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(1)).build()));
         }
         if (error instanceof AuthenticationException unauthenticated) {
             return build(Code.UNAUTHENTICATED, unauthenticated.getMessage(), errorInfo(unauthenticated.reason()));

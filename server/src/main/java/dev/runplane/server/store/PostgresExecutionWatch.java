@@ -4,8 +4,8 @@ import dev.runplane.server.core.ExecutionEvent;
 import dev.runplane.server.core.ExecutionWatch;
 import dev.runplane.server.core.InvalidArgumentException;
 import dev.runplane.server.core.NotFoundException;
-import dev.runplane.server.core.ServerStoppingException;
 import dev.runplane.server.core.WatchFilter;
+import dev.runplane.server.core.WatchInterruptedException;
 import dev.runplane.server.core.WatcherTooSlowException;
 import io.r2dbc.spi.ConnectionFactory;
 import java.util.UUID;
@@ -100,7 +100,12 @@ public final class PostgresExecutionWatch implements ExecutionWatch {
             return new WatcherTooSlowException(watcher.capacity, lastSequence, lastRevision);
         }
         if (e instanceof HubWatcher.HubClosed) {
-            return new ServerStoppingException(lastSequence, lastRevision);
+            return new WatchInterruptedException(WatchInterruptedException.Reason.SERVER_STOPPING, lastSequence,
+                    lastRevision);
+        }
+        if (e instanceof HubWatcher.DatabaseLost) {
+            return new WatchInterruptedException(WatchInterruptedException.Reason.DATABASE_UNAVAILABLE, lastSequence,
+                    lastRevision);
         }
         return e;
     }

@@ -235,6 +235,7 @@ class GracefulShutdownTest {
             long last = before.get(before.size() - 1).getEvent().getSequence();
             ErrorInfo info = Errors.errorInfo((StatusRuntimeException) end)
                     .orElseThrow(() -> new AssertionError("ErrorInfo with the resume point: " + status));
+            assertEquals("SERVER_STOPPING", info.getReason());
             assertEquals(Long.toString(last), info.getMetadataOrThrow("after_sequence"), "resume point " + info);
             assertTrue(status.getDescription().contains("after_sequence=" + last), status.getDescription());
             StreamRecorder<WatchExecutionsResponse> after = new StreamRecorder<>();

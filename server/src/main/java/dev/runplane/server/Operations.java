@@ -39,6 +39,7 @@ public final class Operations implements AutoCloseable {
     private static final Duration STATS_INTERVAL = Duration.ofSeconds(10);
 
     private final Sinks.Empty<Void> draining = Sinks.empty();
+    private final Sinks.Many<Boolean> databaseLost = Sinks.many().multicast().directBestEffort();
     private final Disposable.Composite tasks = Disposables.composite();
     private final PrometheusMeterRegistry registry;
     private HttpServer metricsServer;
@@ -65,6 +66,7 @@ public final class Operations implements AutoCloseable {
                             log.info("Database reachable again: health SERVING");
                         } else {
                             log.warn("Database unreachable: health NOT_SERVING; calls answer UNAVAILABLE until it returns");
+                            databaseLost.tryEmitNext(true);
                         }
                     }
                     // Ignored once the health manager is terminal (a stop has begun).
@@ -83,6 +85,11 @@ public final class Operations implements AutoCloseable {
      */
     public Mono<Void> draining() {
         return draining.asMono();
+    }
+
+    /** Emits each time the database stops answering (watch streams end, with their resume point). */
+    public Flux<Boolean> databaseLost() {
+        return databaseLost.asFlux();
     }
 
     /**

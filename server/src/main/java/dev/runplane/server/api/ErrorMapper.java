@@ -17,6 +17,7 @@ import dev.runplane.server.core.RequestIdConflictException;
 import dev.runplane.server.core.ResourceExhaustedException;
 import dev.runplane.server.core.ServiceUnavailableException;
 import dev.runplane.server.core.TransitionRefusedException;
+import dev.runplane.server.core.WatchInterruptedException;
 import dev.runplane.server.core.WatcherTooSlowException;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -84,6 +85,18 @@ public final class ErrorMapper {
         }
         if (error instanceof ServiceUnavailableException unavailable) {
             return build(Code.UNAVAILABLE, unavailable.getMessage(), errorInfo("DATABASE_UNAVAILABLE"),
+                    Any.pack(RetryInfo.newBuilder()
+                            .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(1)).build()));
+        }
+        if (error instanceof WatchInterruptedException interrupted) {
+            ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(interrupted.reason().name());
+            if (interrupted.lastSequence() > 0) {
+                info.putMetadata("after_sequence", Long.toString(interrupted.lastSequence()));
+            }
+            if (interrupted.lastRevision() > 0) {
+                info.putMetadata("after_revision", Long.toString(interrupted.lastRevision()));
+            }
+            return build(Code.UNAVAILABLE, interrupted.getMessage(), Any.pack(info.build()),
                     Any.pack(RetryInfo.newBuilder()
                             .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(1)).build()));
         }

@@ -291,15 +291,28 @@ public final class EventHub implements AutoCloseable {
                 + listening + ", watchers=" + watchers() + "]";
     }
 
-    /** Ends every watcher (they may resume on another replica), then stops following the log. */
-    @Override
-    public void close() {
+    /**
+     * Ends every watcher with UNAVAILABLE and its resume point because the database stopped answering
+     * (the outage is seen by the server's database check, not by a hub reconnect, which alone ends no
+     * stream). The hub keeps following the log and catches up once the database is back.
+     */
+    public void endWatchersForOutage() {
+        endAll(HubWatcher.DatabaseLost::new);
+    }
+
+    private void endAll(java.util.function.Supplier<RuntimeException> why) {
         List<HubWatcher> all;
         synchronized (this) {
             all = new ArrayList<>(filtered);
             byExecution.values().forEach(all::addAll);
         }
-        all.forEach(w -> w.end(new HubWatcher.HubClosed()));
+        all.forEach(w -> w.end(why.get()));
+    }
+
+    /** Ends every watcher (they may resume on another replica), then stops following the log. */
+    @Override
+    public void close() {
+        endAll(HubWatcher.HubClosed::new);
         if (loop != null) {
             loop.dispose();
         }

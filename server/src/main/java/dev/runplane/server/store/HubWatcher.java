@@ -28,6 +28,13 @@ final class HubWatcher {
         }
     }
 
+    /** Ends a watcher because the database stopped answering (it resumes once the database is back). */
+    static final class DatabaseLost extends RuntimeException {
+        DatabaseLost() {
+            super("database lost", null, false, false);
+        }
+    }
+
     final UUID executionId;
     final WatchFilter filter;
     final EventPosition start;

@@ -4,8 +4,8 @@ import dev.runplane.server.core.ExecutionEvent;
 import dev.runplane.server.core.ExecutionWatch;
 import dev.runplane.server.core.InvalidArgumentException;
 import dev.runplane.server.core.NotFoundException;
-import dev.runplane.server.core.ServiceUnavailableException;
 import dev.runplane.server.core.WatchFilter;
+import dev.runplane.server.core.WatchInterruptedException;
 import dev.runplane.server.core.WatcherTooSlowException;
 import io.r2dbc.spi.ConnectionFactory;
 import java.util.UUID;
@@ -100,9 +100,12 @@ public final class PostgresExecutionWatch implements ExecutionWatch {
             return new WatcherTooSlowException(watcher.capacity, lastSequence, lastRevision);
         }
         if (e instanceof HubWatcher.HubClosed) {
-            return new ServiceUnavailableException("the server is shutting down; resume on another replica"
-                    + (lastSequence > 0 ? " with after_sequence=" + lastSequence : "")
-                    + (lastRevision > 0 ? " (WatchExecution: after_revision=" + lastRevision + ")" : ""), null);
+            return new WatchInterruptedException(WatchInterruptedException.Reason.SERVER_STOPPING, lastSequence,
+                    lastRevision);
+        }
+        if (e instanceof HubWatcher.DatabaseLost) {
+            return new WatchInterruptedException(WatchInterruptedException.Reason.DATABASE_UNAVAILABLE, lastSequence,
+                    lastRevision);
         }
         return e;
     }

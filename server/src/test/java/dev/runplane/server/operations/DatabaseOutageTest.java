@@ -1,14 +1,21 @@
 package dev.runplane.server.operations;
 
 import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.ExecutionFilter;
 import dev.runplane.v1.RunRequest;
+import dev.runplane.v1.WatchExecutionRequest;
+import dev.runplane.v1.WatchExecutionsRequest;
+import dev.runplane.v1.WatchExecutionsResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Path;
 import java.sql.Array;
@@ -21,18 +28,23 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -63,6 +75,18 @@ class DatabaseOutageTest {
         AtomicBoolean stop = new AtomicBoolean();
         ExecutorService clients = Executors.newFixedThreadPool(8);
         try (TestServer server = TestServer.start(address)) {
+            ResumingWatcher watcher = new ResumingWatcher(server);
+            List<UUID> warmUp = new ArrayList<>();
+            // The watcher joins asynchronously: Run until it has seen a first event (its resume point).
+            for (int i = 0; watcher.sequences().isEmpty(); i++) {
+                assertTrue(i < 30, "the watcher receives events");
+                warmUp.add(UUID.fromString(ExecutionServiceGrpc.newBlockingStub(server.channel())
+                        .run(RunRequest.newBuilder().setPipeline("outage").build()).getExecution().getId()));
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                while (watcher.sequences().isEmpty() && System.nanoTime() < until) {
+                    pause(20); // polling with a deadline; if it joined late, it sees the next Run
+                }
+            }
             for (int i = 0; i < 8; i++) {
                 clients.submit(() -> {
                     while (!stop.get()) {
@@ -90,6 +114,18 @@ class DatabaseOutageTest {
                     () -> health(server) == ServingStatus.NOT_SERVING, Duration.ofSeconds(10));
             await("Runs answer UNAVAILABLE", () -> failures.containsKey(Status.Code.UNAVAILABLE), Duration.ofSeconds(10));
             int beforeRestart = acknowledged.size();
+            // A watch opened (or resumed) while the database is down fails fast with UNAVAILABLE, not INTERNAL.
+            long resumeFrom = watcher.sequences().get(watcher.sequences().size() - 1);
+            StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () ->
+                    ExecutionServiceGrpc.newBlockingStub(server.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
+                            .watchExecutions(WatchExecutionsRequest.newBuilder().setAfterSequence(resumeFrom)
+                                    .setFilter(ExecutionFilter.newBuilder().addPipelines("outage")).build()).hasNext());
+            assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused.toString());
+            refused = assertThrows(StatusRuntimeException.class, () ->
+                    ExecutionServiceGrpc.newBlockingStub(server.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
+                            .watchExecution(WatchExecutionRequest.newBuilder().setId(warmUp.get(0).toString()).build())
+                            .hasNext());
+            assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused.toString());
             Thread.sleep(Math.max(0, 10_000 - Duration.between(stoppedAt, Instant.now()).toMillis())); // the outage itself
 
             postgres = startPostgres(dataDir, port);
@@ -102,6 +138,7 @@ class DatabaseOutageTest {
 
             assertEquals(Map.of(Status.Code.UNAVAILABLE, failures.get(Status.Code.UNAVAILABLE)), failures,
                     "the only failure is UNAVAILABLE (retryable)");
+            watcherMissedNothing(watcher, acknowledged, postgres);
             assertTrue(slowestFailureMillis.get() < 2000, "failed calls answered within 2 s; slowest "
                     + slowestFailureMillis.get() + " ms");
             try (Connection c = postgres.getPostgresDatabase().getConnection();
@@ -117,6 +154,115 @@ class DatabaseOutageTest {
             stop.set(true);
             clients.shutdownNow();
             postgres.close();
+        }
+    }
+
+    /**
+     * The watcher holds the pipeline's log from its first event on, in log order, each event once; so
+     * every event of every Run answered OK. Its streams only ever ended with UNAVAILABLE.
+     */
+    private static void watcherMissedNothing(ResumingWatcher watcher, List<UUID> acknowledged, EmbeddedPostgres postgres)
+            throws Exception {
+        List<Long> log = new ArrayList<>();
+        Map<Long, UUID> executionOf = new ConcurrentHashMap<>();
+        try (Connection c = postgres.getPostgresDatabase().getConnection();
+             PreparedStatement s = c.prepareStatement("SELECT e.sequence, e.execution_id FROM execution_events e"
+                     + " JOIN executions x ON x.id = e.execution_id WHERE x.pipeline = 'outage'"
+                     + " ORDER BY e.xid, e.sequence");
+             ResultSet rs = s.executeQuery()) {
+            while (rs.next()) {
+                log.add(rs.getLong(1));
+                executionOf.put(rs.getLong(1), rs.getObject(2, UUID.class));
+            }
+        }
+        long last = log.get(log.size() - 1);
+        await("the watcher reaches the end of the log", () -> {
+            List<Long> seen = watcher.sequences();
+            return !seen.isEmpty() && seen.get(seen.size() - 1) == last;
+        }, Duration.ofSeconds(30));
+        watcher.stop();
+        List<Long> seen = watcher.sequences();
+        assertEquals(log.subList(log.indexOf(seen.get(0)), log.size()), seen, "in log order, each event once");
+        Set<UUID> watched = seen.stream().map(executionOf::get).collect(Collectors.toSet());
+        assertTrue(watched.containsAll(acknowledged), "the watcher saw every Run answered OK");
+        assertEquals(Set.of(), watcher.otherEnds(), "watch streams end only with UNAVAILABLE");
+        assertTrue(watcher.endedWithResumePoint.get() >= 1, "the outage ended the live stream with its resume point");
+    }
+
+    /** WatchExecutions on the pipeline that, whenever its stream ends with UNAVAILABLE, resumes after its last event. */
+    private static final class ResumingWatcher {
+        private final TestServer server;
+        private final List<Long> sequences = new CopyOnWriteArrayList<>();
+        private final Set<String> otherEnds = ConcurrentHashMap.newKeySet();
+        private final AtomicLong unavailableEnds = new AtomicLong();
+        private final AtomicLong endedWithResumePoint = new AtomicLong();
+        private volatile boolean stopped;
+        private volatile ClientCallStreamObserver<WatchExecutionsRequest> call;
+
+        ResumingWatcher(TestServer server) {
+            this.server = server;
+            open();
+        }
+
+        private void open() {
+            long after = sequences.isEmpty() ? 0 : sequences.get(sequences.size() - 1);
+            ExecutionServiceGrpc.newStub(server.channel()).watchExecutions(WatchExecutionsRequest.newBuilder()
+                    .setFilter(ExecutionFilter.newBuilder().addPipelines("outage")).setAfterSequence(after).build(),
+                    new ClientResponseObserver<WatchExecutionsRequest, WatchExecutionsResponse>() {
+                        @Override
+                        public void beforeStart(ClientCallStreamObserver<WatchExecutionsRequest> requestStream) {
+                            call = requestStream;
+                        }
+
+                        @Override
+                        public void onNext(WatchExecutionsResponse value) {
+                            sequences.add(value.getEvent().getSequence());
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            Status status = Status.fromThrowable(t);
+                            if (stopped) {
+                                return;
+                            }
+                            if (status.getCode() != Status.Code.UNAVAILABLE || sequences.isEmpty()) {
+                                otherEnds.add(status.toString()); // and stop: the assertions report it
+                                return;
+                            }
+                            unavailableEnds.incrementAndGet();
+                            long last = sequences.get(sequences.size() - 1);
+                            Errors.errorInfo((StatusRuntimeException) t)
+                                    .filter(info -> info.getReason().equals("DATABASE_UNAVAILABLE")
+                                            && info.containsMetadata("after_sequence"))
+                                    .ifPresent(info -> {
+                                        if (info.getMetadataOrThrow("after_sequence").equals(Long.toString(last))
+                                                && status.getDescription().contains("after_sequence=" + last)) {
+                                            endedWithResumePoint.incrementAndGet();
+                                        } else {
+                                            otherEnds.add("wrong resume point, last " + last + ": " + info);
+                                        }
+                                    });
+                            CompletableFuture.delayedExecutor(200, TimeUnit.MILLISECONDS).execute(() -> open());
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            otherEnds.add("completed");
+                        }
+                    });
+        }
+
+        List<Long> sequences() {
+            return List.copyOf(sequences);
+        }
+
+        Set<String> otherEnds() {
+            return Set.copyOf(otherEnds);
+        }
+
+        void stop() {
+            stopped = true;
+            call.cancel("test done", null);
         }
     }
 

@@ -6,13 +6,20 @@ import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.testing.TestPostgres;
+import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.StreamRecorder;
 import dev.runplane.server.testing.TestServer;
+import com.google.rpc.ErrorInfo;
+import dev.runplane.v1.ExecutionFilter;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.RunResponse;
+import dev.runplane.v1.WatchExecutionsRequest;
+import dev.runplane.v1.WatchExecutionsResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
@@ -76,6 +83,25 @@ class GracefulShutdownTest {
                 }
             });
             DatabaseOutageTest.await("the health stream is open", () -> !healthSeen.isEmpty(), Duration.ofSeconds(10));
+            // 50 watch streams on the replica that will stop; each has seen a first event (its resume point).
+            List<StreamRecorder<WatchExecutionsResponse>> watchers = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                StreamRecorder<WatchExecutionsResponse> watcher = new StreamRecorder<>();
+                ExecutionServiceGrpc.newStub(channel).watchExecutions(WatchExecutionsRequest.newBuilder()
+                        .setFilter(ExecutionFilter.newBuilder().addPipelines("deploy")).build(), watcher);
+                watchers.add(watcher);
+            }
+            ExecutionServiceGrpc.ExecutionServiceBlockingStub blocking = ExecutionServiceGrpc.newBlockingStub(channel);
+            List<String> stored = new ArrayList<>();
+            // The watchers joined asynchronously: Run until every one has seen an event.
+            for (int i = 0; watchers.stream().anyMatch(w -> w.values().isEmpty()); i++) {
+                assertTrue(i < 30, "every watcher receives events");
+                stored.add(blocking.run(RunRequest.newBuilder().setPipeline("deploy").build()).getExecution().getId());
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                while (watchers.stream().anyMatch(w -> w.values().isEmpty()) && System.nanoTime() < until) {
+                    Thread.sleep(20); // polling with a deadline; a watcher that joined late sees the next Run
+                }
+            }
             List<ListenableFuture<RunResponse>> runs = new ArrayList<>();
             ExecutionServiceGrpc.ExecutionServiceFutureStub stub = ExecutionServiceGrpc.newFutureStub(channel);
             for (int i = 0; i < 200; i++) {
@@ -86,7 +112,7 @@ class GracefulShutdownTest {
                     process.destroy(); // SIGTERM, with 100 Runs in flight and 100 more to come
                 }
             }
-            List<String> stored = new ArrayList<>();
+            int warmUp = stored.size();
             List<RunRequest> toRetry = new ArrayList<>();
             for (int i = 0; i < runs.size(); i++) {
                 try {
@@ -108,9 +134,10 @@ class GracefulShutdownTest {
                 s.setArray(1, c.createArrayOf("uuid", stored.stream().map(UUID::fromString).toArray()));
                 try (ResultSet rs = s.executeQuery()) {
                     rs.next();
-                    assertEquals(200, rs.getInt(1), "every Run answered OK is stored");
+                    assertEquals(200 + warmUp, rs.getInt(1), "every Run answered OK is stored");
                 }
             }
+            watchersResumeOnTheOtherReplicaWithoutGaps(watchers, other, database);
             DatabaseOutageTest.await("the health stream ended", healthStreamEnded::get, Duration.ofSeconds(10));
             assertEquals("SERVING", healthSeen.get(0));
             assertTrue(healthSeen.contains("NOT_SERVING"), "health went NOT_SERVING before the end: " + healthSeen);
@@ -178,6 +205,58 @@ class GracefulShutdownTest {
         app.close();
         assertTrue(drained.get());
         assertEquals(List.of(true), serverRunningWhenDrained, "streams hear it while the server still runs");
+    }
+
+    /**
+     * Every watcher ended with UNAVAILABLE and its resume point; resumed there on the other replica, its
+     * history before + after is exactly the pipeline's log from its first event on: no gap, no duplicate.
+     */
+    private static void watchersResumeOnTheOtherReplicaWithoutGaps(
+            List<StreamRecorder<WatchExecutionsResponse>> watchers, TestServer other, DatabaseAddress database)
+            throws Exception {
+        List<Long> log = new ArrayList<>();
+        try (Connection c = TestPostgres.jdbc(database);
+             PreparedStatement s = c.prepareStatement("SELECT e.sequence FROM execution_events e"
+                     + " JOIN executions x ON x.id = e.execution_id WHERE x.pipeline = 'deploy'"
+                     + " ORDER BY e.xid, e.sequence")) {
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    log.add(rs.getLong(1));
+                }
+            }
+        }
+        List<StreamRecorder<WatchExecutionsResponse>> resumed = new ArrayList<>();
+        for (StreamRecorder<WatchExecutionsResponse> watcher : watchers) {
+            Throwable end = watcher.awaitEnd(Duration.ofSeconds(30));
+            assertTrue(end instanceof StatusRuntimeException, "a watcher ends with an error: " + end);
+            Status status = Status.fromThrowable(end);
+            assertEquals(Status.Code.UNAVAILABLE, status.getCode(), "a watcher ends with UNAVAILABLE: " + status);
+            List<WatchExecutionsResponse> before = watcher.values();
+            long last = before.get(before.size() - 1).getEvent().getSequence();
+            ErrorInfo info = Errors.errorInfo((StatusRuntimeException) end)
+                    .orElseThrow(() -> new AssertionError("ErrorInfo with the resume point: " + status));
+            assertEquals("SERVER_STOPPING", info.getReason());
+            assertEquals(Long.toString(last), info.getMetadataOrThrow("after_sequence"), "resume point " + info);
+            assertTrue(status.getDescription().contains("after_sequence=" + last), status.getDescription());
+            StreamRecorder<WatchExecutionsResponse> after = new StreamRecorder<>();
+            ExecutionServiceGrpc.newStub(other.channel()).watchExecutions(WatchExecutionsRequest.newBuilder()
+                    .setFilter(ExecutionFilter.newBuilder().addPipelines("deploy"))
+                    .setAfterSequence(Long.parseLong(info.getMetadataOrThrow("after_sequence"))).build(), after);
+            resumed.add(after);
+        }
+        for (int i = 0; i < watchers.size(); i++) {
+            List<Long> seen = new ArrayList<>(sequences(watchers.get(i).values()));
+            long first = seen.get(0);
+            List<Long> expected = log.subList(log.indexOf(first), log.size());
+            long last = expected.get(expected.size() - 1);
+            seen.addAll(sequences(resumed.get(i).awaitValues(
+                    v -> !v.isEmpty() && v.get(v.size() - 1).getEvent().getSequence() == last, Duration.ofSeconds(30))));
+            assertEquals(expected, seen, "watcher " + i + ": before + after is the log, gapless, each once");
+        }
+    }
+
+    private static List<Long> sequences(List<WatchExecutionsResponse> values) {
+        return values.stream().map(r -> r.getEvent().getSequence()).toList();
     }
 
     private static int awaitPort(Path log, Process process) throws Exception {

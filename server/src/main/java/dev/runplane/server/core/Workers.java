@@ -34,7 +34,9 @@ public final class Workers {
         long seen = signals.generation(request.pipelines());
         return store.claim(request).flatMap(claimed -> {
             if (!claimed.isEmpty()) {
-                signals.pass(request.pipelines()); // there may be more: wake the next waiter of this group
+                if (claimed.size() == request.maxExecutions()) {
+                    signals.pass(request.pipelines()); // a full batch: there may be more, wake the next waiter
+                }
                 return Mono.just(claimed);
             }
             Duration left = Duration.between(Instant.now(), deadline);

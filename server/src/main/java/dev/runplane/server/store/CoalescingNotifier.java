@@ -30,10 +30,10 @@ public final class CoalescingNotifier {
     /**
      * The statement with its {@code /*mark*}{@code /} placeholder (right after the event INSERT's
      * {@code FROM e}) filled in: marked when a notifier announces its commits, unmarked (so the
-     * trigger announces them) without one.
+     * trigger announces them) without one; compacted ({@link Sql#compact}).
      */
     static String marked(String sql, CoalescingNotifier notifier) {
-        return sql.replace("/*mark*/", notifier == null ? "" : ", (SELECT " + MARK + ") AS mark");
+        return Sql.compact(sql.replace("/*mark*/", notifier == null ? "" : ", (SELECT " + MARK + ") AS mark"));
     }
 
     public CoalescingNotifier(ConnectionFactory connections, Duration window, Runnable localWake) {

@@ -31,15 +31,7 @@ public final class Database implements AutoCloseable {
     public static Database open(DatabaseAddress address, int poolSize) {
         Objects.requireNonNull(address, "address must not be null");
         migrate(address);
-        PostgresqlConnectionFactory factory = new PostgresqlConnectionFactory(PostgresqlConnectionConfiguration.builder()
-                .host(address.host())
-                .port(address.port())
-                .database(address.database())
-                .username(address.user())
-                .password(address.password())
-                .applicationName("runplane")
-                .connectTimeout(Duration.ofSeconds(5))
-                .build());
+        PostgresqlConnectionFactory factory = new PostgresqlConnectionFactory(configuration(address, "runplane"));
         ConnectionPool pool = new ConnectionPool(ConnectionPoolConfiguration.builder(factory)
                 .name("runplane")
                 .initialSize(Math.min(2, poolSize))
@@ -81,7 +73,12 @@ public final class Database implements AutoCloseable {
      * name in pg_stat_activity (the event hub's LISTEN connection).
      */
     public PostgresqlConnectionFactory dedicatedConnections(String applicationName) {
-        return new PostgresqlConnectionFactory(PostgresqlConnectionConfiguration.builder()
+        return new PostgresqlConnectionFactory(configuration(address, applicationName));
+    }
+
+    /** The settings of every connection: the pool's and the event hub's. */
+    private static PostgresqlConnectionConfiguration configuration(DatabaseAddress address, String applicationName) {
+        return PostgresqlConnectionConfiguration.builder()
                 .host(address.host())
                 .port(address.port())
                 .database(address.database())
@@ -89,7 +86,7 @@ public final class Database implements AutoCloseable {
                 .password(address.password())
                 .applicationName(applicationName)
                 .connectTimeout(Duration.ofSeconds(5))
-                .build());
+                .build();
     }
 
     public ConnectionPool pool() {

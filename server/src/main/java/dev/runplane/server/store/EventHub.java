@@ -108,19 +108,24 @@ public final class EventHub implements AutoCloseable {
         synchronized (this) {
             position = start;
         }
-        loop = Mono.usingWhen(connections.create(), this::follow, EventHub::closeQuietly)
+        loop = Flux.usingWhen(connections.create(), this::follow, EventHub::closeQuietly)
                 .doOnError(e -> {
                     listening = false;
                     log.warn("Event hub lost its connection ({}); reconnecting", e.toString());
                 })
+                // transientErrors: the backoff starts again at 50 ms once a connection has answered LISTEN,
+                // so a hub that lost many connections over its life still reconnects at once.
                 .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(50)).maxBackoff(Duration.ofSeconds(2))
                         .transientErrors(true))
                 .subscribe(null, e -> log.error("Event hub stopped", e));
         return this;
     }
 
-    /** One connection's life: subscribe to notifications first, LISTEN, then read on every wake-up. */
-    private Mono<Void> follow(PostgresqlConnection connection) {
+    /**
+     * One connection's life: subscribe to notifications first, LISTEN, then read on every wake-up.
+     * Emits once, when LISTEN has answered: the connection works (the reconnect backoff resets).
+     */
+    private Flux<Boolean> follow(PostgresqlConnection connection) {
         connects.incrementAndGet();
         Flux<Object> notifications = connection.getNotifications().onBackpressureBuffer().map(n -> (Object) n)
                 .publish().autoConnect(0); // subscribed before LISTEN: nothing sent in between is dropped
@@ -139,8 +144,9 @@ public final class EventHub implements AutoCloseable {
                     localCommits.asFlux(),
                     // Without LISTEN the timer is the only wake-up, so it ticks faster.
                     Flux.interval(ok ? pollInterval : FALLBACK_POLL).onBackpressureDrop().map(t -> (Object) t));
-            return wakeUps.onBackpressureLatest().concatMap(w -> catchUp(connection, 0), 1);
-        }).then();
+            return Mono.just(ok).concatWith(wakeUps.onBackpressureLatest().concatMap(w -> catchUp(connection, 0), 1)
+                    .then(Mono.empty()));
+        });
     }
 
     /** An engine without LISTEN answers "feature not supported" or a syntax error; anything else is a failure. */

@@ -6,6 +6,7 @@ import dev.runplane.server.ServerConfig;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.store.EmbeddedDatabase;
 import dev.runplane.v1.Assignment;
+import dev.runplane.v1.CompleteBatchRequest;
 import dev.runplane.v1.CompleteRequest;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.PollRequest;
@@ -39,9 +40,11 @@ import java.util.regex.Pattern;
  * workers. Then, on the SAME embedded PostgreSQL (durable: fsync on), the db-scheduler peer
  * (bench/peer-db-scheduler, its lock-and-fetch mode) runs the same count, and the ratio is printed.
  *
- * <pre>bench/run WorkerBenchmark [executions=20000] [producers=8] [claimBatch=1] [peerThreads=16] [workers=1,4,16] [notify|no-notify]</pre>
- * {@code no-notify} disables the V1 per-statement NOTIFY trigger (pollers then rely on in-process
- * signals, enough for one replica): it shows what the trigger's commit-time lock costs.
+ * <pre>bench/run WorkerBenchmark [executions=20000] [producers=8] [claimBatch=1] [peerThreads=16] [workers=1,4,16] [flags]</pre>
+ * Flags, comma-separated: {@code batch-complete} makes each worker finish what one Poll claimed
+ * with one CompleteBatch call instead of a Complete per execution; {@code no-notify} disables the
+ * V1 per-statement NOTIFY trigger (pollers then rely on in-process signals, enough for one
+ * replica): it shows what the trigger's commit-time lock costs.
  */
 public final class WorkerBenchmark {
 
@@ -52,12 +55,14 @@ public final class WorkerBenchmark {
         int peerThreads = args.length > 3 ? Integer.parseInt(args[3]) : 16;
         int[] workerCounts = args.length > 4 ? Arrays.stream(args[4].split(",")).mapToInt(Integer::parseInt).toArray()
                 : new int[] {1, 4, 16};
-        boolean notify = args.length <= 5 || !args[5].equals("no-notify");
+        List<String> flags = args.length > 5 ? Arrays.asList(args[5].split(",")) : List.of();
+        boolean notify = !flags.contains("no-notify");
+        boolean batchComplete = flags.contains("batch-complete");
         Path dataDir = Files.createTempDirectory("runplane-worker-bench");
         try (EmbeddedDatabase postgres = EmbeddedDatabase.start(dataDir.resolve("pg"), true)) {
             DatabaseAddress address = postgres.address();
-            System.out.printf("WorkerBenchmark: %d executions per run, %d producers, claim batch %d, durable embedded PostgreSQL%n",
-                    executions, producers, claimBatch);
+            System.out.printf("WorkerBenchmark: %d executions per run, %d producers, claim batch %d, %s, durable embedded PostgreSQL%n",
+                    executions, producers, claimBatch, batchComplete ? "one CompleteBatch per claimed batch" : "one Complete per execution");
             double best = 0;
             ServerConfig config = ServerConfig.defaults().withPort(0).withDatabaseUrl(
                     "r2dbc:postgresql://" + address.user() + "@" + address.host() + ":" + address.port() + "/"
@@ -72,7 +77,7 @@ public final class WorkerBenchmark {
                 }
                 for (int workers : workerCounts) {
                     best = Math.max(best, runplane(app.port(), "bench-" + workers, executions, producers, workers,
-                            claimBatch));
+                            claimBatch, batchComplete));
                 }
             }
             double peer = peer(address, executions, peerThreads, producers);
@@ -87,8 +92,8 @@ public final class WorkerBenchmark {
     }
 
     /** One run: returns end-to-end executions/s. */
-    static double runplane(int port, String pipeline, int n, int producers, int workers, int claimBatch)
-            throws Exception {
+    static double runplane(int port, String pipeline, int n, int producers, int workers, int claimBatch,
+                           boolean batchComplete) throws Exception {
         List<ManagedChannel> channels = new ArrayList<>();
         AtomicInteger completed = new AtomicInteger();
         AtomicInteger submitted = new AtomicInteger();
@@ -110,12 +115,22 @@ public final class WorkerBenchmark {
                     if (response.getAssignmentsCount() > 0) {
                         claimNanos.add(System.nanoTime() - t0);
                     }
-                    for (Assignment a : response.getAssignmentsList()) {
+                    if (batchComplete && response.getAssignmentsCount() > 0) {
+                        CompleteBatchRequest.Builder batch = CompleteBatchRequest.newBuilder();
+                        response.getAssignmentsList().forEach(a -> batch.addCompletions(
+                                CompleteRequest.newBuilder().setLease(a.getLease())));
                         long c0 = System.nanoTime();
-                        stub.withDeadlineAfter(10, TimeUnit.SECONDS)
-                                .complete(CompleteRequest.newBuilder().setLease(a.getLease()).build());
+                        stub.withDeadlineAfter(10, TimeUnit.SECONDS).completeBatch(batch.build());
                         completeNanos.add(System.nanoTime() - c0);
-                        completed.incrementAndGet();
+                        completed.addAndGet(response.getAssignmentsCount());
+                    } else {
+                        for (Assignment a : response.getAssignmentsList()) {
+                            long c0 = System.nanoTime();
+                            stub.withDeadlineAfter(10, TimeUnit.SECONDS)
+                                    .complete(CompleteRequest.newBuilder().setLease(a.getLease()).build());
+                            completeNanos.add(System.nanoTime() - c0);
+                            completed.incrementAndGet();
+                        }
                     }
                 }
                 done.countDown();

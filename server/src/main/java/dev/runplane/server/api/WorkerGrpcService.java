@@ -4,8 +4,11 @@ import dev.runplane.server.core.Lease;
 import dev.runplane.server.core.Limits;
 import dev.runplane.server.core.Workers;
 import dev.runplane.v1.Assignment;
+import dev.runplane.v1.CompleteBatchRequest;
+import dev.runplane.v1.CompleteBatchResponse;
 import dev.runplane.v1.CompleteRequest;
 import dev.runplane.v1.CompleteResponse;
+import dev.runplane.v1.CompleteResult;
 import dev.runplane.v1.FailRequest;
 import dev.runplane.v1.FailResponse;
 import dev.runplane.v1.HeartbeatRequest;
@@ -18,6 +21,7 @@ import io.grpc.Deadline;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** WorkerService over gRPC: validates, calls {@link Workers}, maps the answer. */
@@ -68,6 +72,23 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
         GrpcReactor.unary(Mono.fromCallable(() -> validator.complete(request))
                 .flatMap(workers::complete)
                 .map(e -> CompleteResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+    }
+
+    /**
+     * Each completion goes through the same path as {@link #complete}, all at once, so that they
+     * share the store's group commit; answered in request order, each with its own outcome.
+     */
+    @Override
+    public void completeBatch(CompleteBatchRequest request, StreamObserver<CompleteBatchResponse> observer) {
+        GrpcReactor.unary(Mono.fromRunnable(() -> validator.completeBatch(request))
+                .thenMany(Flux.fromIterable(request.getCompletionsList()))
+                .flatMapSequential(item -> Mono.fromCallable(() -> validator.complete(item))
+                        .flatMap(workers::complete)
+                        .map(e -> CompleteResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build())
+                        .onErrorResume(error -> Mono.just(CompleteResult.newBuilder()
+                                .setError(ItemErrors.of(error)).build())), WorkerRequestValidator.MAX_BATCH)
+                .collectList()
+                .map(results -> CompleteBatchResponse.newBuilder().addAllResults(results).build()), observer);
     }
 
     @Override

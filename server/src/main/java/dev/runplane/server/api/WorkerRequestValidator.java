@@ -6,6 +6,7 @@ import dev.runplane.server.core.Lease;
 import dev.runplane.server.core.Limits;
 import dev.runplane.server.core.Step;
 import dev.runplane.server.core.WorkerReport;
+import dev.runplane.v1.CompleteBatchRequest;
 import dev.runplane.v1.CompleteRequest;
 import dev.runplane.v1.FailRequest;
 import dev.runplane.v1.HeartbeatRequest;
@@ -28,6 +29,7 @@ final class WorkerRequestValidator {
     static final Duration MAX_LEASE = Duration.ofHours(1);
     static final int MAX_PIPELINES = 64;
     static final int MAX_EXECUTIONS = 100;
+    static final int MAX_BATCH = 100;
     static final int MAX_STEPS = 1000;
     static final int MAX_ERROR = 16 * 1024;
     static final int MAX_MESSAGE = 4 * 1024;
@@ -111,6 +113,17 @@ final class WorkerRequestValidator {
         List<Step> steps = steps(checks, request.getStepsList());
         checks.throwIfInvalid();
         return WorkerReport.complete(lease, outputs, message, steps);
+    }
+
+    /** CompleteBatch's own rule: 1 to MAX_BATCH completions (each is checked as a Complete of its own). */
+    void completeBatch(CompleteBatchRequest request) {
+        RequestChecks checks = new RequestChecks();
+        if (request.getCompletionsCount() == 0) {
+            checks.fail("completions", "is required: 1 to " + MAX_BATCH + " completions");
+        } else if (request.getCompletionsCount() > MAX_BATCH) {
+            checks.fail("completions", "at most " + MAX_BATCH + " completions");
+        }
+        checks.throwIfInvalid();
     }
 
     WorkerReport fail(FailRequest request) {

@@ -17,10 +17,11 @@ final class ItemErrors {
     }
 
     static ItemError of(Throwable error) {
-        com.google.rpc.Status status = StatusProto.fromThrowable(ErrorMapper.toStatus(error));
+        io.grpc.StatusRuntimeException mapped = ErrorMapper.toStatus(error);
+        com.google.rpc.Status status = StatusProto.fromThrowable(mapped);
         ItemError.Builder item = ItemError.newBuilder();
-        if (status == null) { // a plain status without details
-            io.grpc.Status plain = io.grpc.Status.fromThrowable(ErrorMapper.toStatus(error));
+        if (status == null) { // a plain status without details (INTERNAL, say)
+            io.grpc.Status plain = mapped.getStatus();
             return item.setCode(plain.getCode().value())
                     .setMessage(plain.getDescription() == null ? "" : plain.getDescription()).build();
         }

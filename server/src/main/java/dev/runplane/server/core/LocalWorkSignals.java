@@ -12,14 +12,48 @@ import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
-/** {@link WorkSignals} in memory: per group of pipelines, a generation counter and a FIFO of waiters. */
+/**
+ * {@link WorkSignals} in memory: per group of pipelines, a generation counter and a FIFO of waiters.
+ * A group nobody has polled for {@code idle} (10 minutes by default) and nobody waits on is dropped,
+ * so that pipeline sets polled once do not stay forever. (A poller that picks up a group in the very
+ * moment it is dropped waits on a group no signal reaches: its fallback re-check still finds the work.)
+ */
 public final class LocalWorkSignals implements WorkSignals {
 
+    private static final Duration DEFAULT_IDLE = Duration.ofMinutes(10);
+
     private final Map<List<String>, Group> groups = new ConcurrentHashMap<>();
+    private final long idleNanos;
+    private final AtomicLong lastPrune = new AtomicLong(System.nanoTime());
+
+    public LocalWorkSignals() {
+        this(DEFAULT_IDLE);
+    }
+
+    LocalWorkSignals(Duration idle) {
+        this.idleNanos = idle.toNanos();
+    }
 
     private Group group(Collection<String> pipelines) {
         List<String> key = pipelines.stream().distinct().sorted().toList();
-        return groups.computeIfAbsent(key, Group::new);
+        Group group = groups.computeIfAbsent(key, Group::new);
+        group.lastUsed = System.nanoTime();
+        return group;
+    }
+
+    /** How many groups are kept (for tests). */
+    int groupCount() {
+        return groups.size();
+    }
+
+    /** Drops idle groups without waiters; runs at most once per idle period. */
+    private void pruneIdleGroups() {
+        long now = System.nanoTime();
+        long last = lastPrune.get();
+        if (now - last < idleNanos || !lastPrune.compareAndSet(last, now)) {
+            return;
+        }
+        groups.values().removeIf(group -> group.waiters.isEmpty() && now - group.lastUsed > idleNanos);
     }
 
     @Override
@@ -34,6 +68,7 @@ public final class LocalWorkSignals implements WorkSignals {
                 group.wakeOne();
             }
         }
+        pruneIdleGroups();
     }
 
     @Override
@@ -63,6 +98,7 @@ public final class LocalWorkSignals implements WorkSignals {
         final List<String> pipelines;
         final AtomicLong generation = new AtomicLong();
         final Queue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+        volatile long lastUsed = System.nanoTime();
 
         Group(List<String> pipelines) {
             this.pipelines = pipelines;

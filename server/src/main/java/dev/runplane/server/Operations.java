@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -56,9 +57,23 @@ public final class Operations implements AutoCloseable {
 
     /** Starts the database watch, and the metrics endpoint if configured. */
     void start(OperationsConfig ops, String bind, Database database, HealthStatusManager health) {
-        tasks.add(Flux.interval(Duration.ZERO, ops.databaseCheckInterval())
+        watchDatabase(ops.databaseCheckInterval(), database::ping, health);
+        if (registry != null) {
+            registerGauges(database);
+            serveMetrics(bind, ops.metricsPort());
+        }
+    }
+
+    /**
+     * Pings the database every {@code interval}. It counts as lost only when a ping and an
+     * immediate second one both fail (or time out): one slow answer on a busy database must not
+     * end every watch stream.
+     */
+    void watchDatabase(Duration interval, Supplier<Mono<Void>> ping, HealthStatusManager health) {
+        tasks.add(Flux.interval(Duration.ZERO, interval)
                 .onBackpressureDrop()
-                .concatMap(tick -> database.ping().timeout(PING_TIMEOUT).thenReturn(true).onErrorReturn(false), 1)
+                .concatMap(tick -> Mono.defer(ping).timeout(PING_TIMEOUT).retry(1)
+                        .thenReturn(true).onErrorReturn(false), 1)
                 .subscribe(up -> {
                     if (up != databaseUp) {
                         databaseUp = up;
@@ -73,10 +88,6 @@ public final class Operations implements AutoCloseable {
                     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES,
                             up ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
                 }));
-        if (registry != null) {
-            registerGauges(database);
-            serveMetrics(bind, ops.metricsPort());
-        }
     }
 
     /**

@@ -80,7 +80,10 @@ public final class PostgresExecutionWatch implements ExecutionWatch {
     public Flux<ExecutionEvent> watchExecutions(WatchFilter filter, long afterSequence) {
         return Flux.defer(() -> {
             HubWatcher watcher = hub.join(null, filter);
-            AtomicLong lastSequence = new AtomicLong(afterSequence);
+            // "From now" starts after the last event the hub had delivered: a stream ended before any
+            // event of its own still has a resume point, that event's sequence (none only when the
+            // hub has delivered nothing since it started).
+            AtomicLong lastSequence = new AtomicLong(afterSequence != 0 ? afterSequence : watcher.start.sequence());
             Mono<EventPosition> from = afterSequence == 0 ? Mono.just(watcher.start)
                     : log.positionOf(afterSequence).switchIfEmpty(Mono.error(() -> InvalidArgumentException.of(
                             "after_sequence", "is not the sequence of a stored event")));

@@ -1,0 +1,101 @@
+package dev.runplane.server.watch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.rpc.ErrorInfo;
+import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.StreamRecorder;
+import dev.runplane.server.testing.TestPostgres;
+import dev.runplane.server.testing.TestServer;
+import dev.runplane.server.testing.Transitioner;
+import dev.runplane.v1.ExecutionFilter;
+import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.WatchExecutionsRequest;
+import dev.runplane.v1.WatchExecutionsResponse;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A WatchExecutions stream started "from now" that ends before any event of its own still carries a
+ * resume point: the last event the hub had delivered when it joined. Resuming from it delivers
+ * exactly what was written after, nothing missed, nothing from before.
+ */
+class WatchFromNowResumeTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @Test
+    void aQuietStreamEndedByAnOutageResumesExactlyWhereItJoined() throws Exception {
+        try (TestServer server = TestServer.start();
+             Connection jdbc = TestPostgres.jdbc(server.database()); Statement sql = jdbc.createStatement()) {
+            Transitioner transitions = new Transitioner(server.app().database().pool());
+            // Events elsewhere first, seen by the hub (a watcher of them receives all 9).
+            StreamRecorder<WatchExecutionsResponse> noise = watch(server, request("noise", 0));
+            awaitWatchers(server, 1);
+            transitions.createAndCycle("noise", 3, 0, 1).blockLast();
+            noise.awaitCount(9, WAIT);
+            long lastAtJoin = longValue(sql, "SELECT max(sequence) FROM execution_events");
+
+            StreamRecorder<WatchExecutionsResponse> quiet = watch(server, request("quiet", 0));
+            awaitWatchers(server, 2);
+            server.app().eventHub().endWatchersForOutage();
+            StatusRuntimeException ended = (StatusRuntimeException) quiet.awaitEnd(WAIT);
+            assertEquals(Status.Code.UNAVAILABLE, ended.getStatus().getCode());
+            assertEquals(List.of(), quiet.values(), "the quiet stream saw nothing of its own");
+            ErrorInfo info = Errors.errorInfo(ended).orElseThrow();
+            assertEquals("DATABASE_UNAVAILABLE", info.getReason());
+            assertEquals(Long.toString(lastAtJoin), info.getMetadataOrThrow("after_sequence"),
+                    "resume point = the last event delivered when the stream joined");
+
+            transitions.createAndCycle("quiet", 2, 0, 1).blockLast();
+            StreamRecorder<WatchExecutionsResponse> resumed = watch(server,
+                    request("quiet", Long.parseLong(info.getMetadataOrThrow("after_sequence"))));
+            List<Long> seen = new ArrayList<>();
+            resumed.awaitCount(6, WAIT).forEach(r -> seen.add(r.getEvent().getSequence()));
+            List<Long> log = new ArrayList<>();
+            try (ResultSet rs = sql.executeQuery("SELECT e.sequence FROM execution_events e JOIN executions x"
+                    + " ON x.id = e.execution_id WHERE x.pipeline = 'quiet' ORDER BY e.xid, e.sequence")) {
+                while (rs.next()) {
+                    log.add(rs.getLong(1));
+                }
+            }
+            assertEquals(log, seen, "exactly the quiet pipeline's events, in log order");
+        }
+    }
+
+    private static WatchExecutionsRequest request(String pipeline, long afterSequence) {
+        return WatchExecutionsRequest.newBuilder().setFilter(ExecutionFilter.newBuilder().addPipelines(pipeline))
+                .setAfterSequence(afterSequence).build();
+    }
+
+    private static StreamRecorder<WatchExecutionsResponse> watch(TestServer server, WatchExecutionsRequest request) {
+        StreamRecorder<WatchExecutionsResponse> stream = new StreamRecorder<>();
+        ExecutionServiceGrpc.newStub(server.channel()).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .watchExecutions(request, stream);
+        return stream;
+    }
+
+    private static void awaitWatchers(TestServer server, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (server.app().eventHub().watchers() != count && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(5); // polling a condition with a deadline
+        }
+        assertEquals(count, server.app().eventHub().watchers());
+    }
+
+    private static long longValue(Statement sql, String query) throws Exception {
+        try (ResultSet rs = sql.executeQuery(query)) {
+            assertTrue(rs.next());
+            return rs.getLong(1);
+        }
+    }
+}

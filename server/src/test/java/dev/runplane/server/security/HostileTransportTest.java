@@ -23,6 +23,7 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.OutputStream;
@@ -157,12 +158,16 @@ class HostileTransportTest {
     void pingFloodGetsGoAwayTooManyPings() throws Exception {
         try (Socket socket = new Socket("127.0.0.1", app.port())) {
             socket.setSoTimeout(15_000);
-            OutputStream out = socket.getOutputStream();
-            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.write(frame(4, 0, new byte[0])); // SETTINGS
+            // One write: the server may answer GOAWAY and close before a later write, which would then
+            // fail with a broken pipe instead of the test reading the GOAWAY.
+            ByteArrayOutputStream flood = new ByteArrayOutputStream();
+            flood.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            flood.write(frame(4, 0, new byte[0])); // SETTINGS
             for (int i = 0; i < 50; i++) {
-                out.write(frame(6, 0, new byte[8])); // PING, no call open
+                flood.write(frame(6, 0, new byte[8])); // PING, no call open
             }
+            OutputStream out = socket.getOutputStream();
+            out.write(flood.toByteArray());
             out.flush();
             DataInputStream in = new DataInputStream(socket.getInputStream());
             int goAwayCode = -1;

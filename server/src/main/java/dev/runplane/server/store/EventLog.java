@@ -84,13 +84,21 @@ final class EventLog {
                 .onErrorMap(DatabaseErrors::translate);
     }
 
-    /** One row of {@link #COLUMNS}; the execution comes from the event's snapshot. */
+    /** One row of {@link #COLUMNS}, with its place in the log. */
     static LoggedEvent read(Row row) {
-        long sequence = row.get("sequence", Long.class);
+        ExecutionEvent event = event(row);
+        return new LoggedEvent(new EventPosition(Long.parseUnsignedLong(row.get("xid_text", String.class)),
+                event.sequence()), event);
+    }
+
+    /**
+     * The event of an execution_events row (any query that selects {@link #COLUMNS}, xid aside); the
+     * execution comes from the event's snapshot.
+     */
+    static ExecutionEvent event(Row row) {
         String from = row.get("from_status", String.class);
-        Json snapshot = row.get("snapshot", Json.class);
-        ExecutionEvent event = new ExecutionEvent(
-                sequence,
+        return new ExecutionEvent(
+                row.get("sequence", Long.class),
                 row.get("execution_id", UUID.class),
                 row.get("revision", Long.class),
                 from == null ? null : ExecutionStatus.valueOf(from),
@@ -98,7 +106,6 @@ final class EventLog {
                 row.get("event_time", Instant.class),
                 row.get("actor", String.class),
                 row.get("reason", String.class),
-                ExecutionReader.execution(new SnapshotColumns(snapshot.asString())));
-        return new LoggedEvent(new EventPosition(Long.parseUnsignedLong(row.get("xid_text", String.class)), sequence), event);
+                ExecutionReader.execution(new SnapshotColumns(row.get("snapshot", Json.class).asString())));
     }
 }

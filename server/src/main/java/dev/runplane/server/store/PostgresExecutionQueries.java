@@ -3,17 +3,13 @@ package dev.runplane.server.store;
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.ExecutionEvent;
 import dev.runplane.server.core.ExecutionQueries;
-import dev.runplane.server.core.ExecutionStatus;
 import dev.runplane.server.core.PageTokens;
 import dev.runplane.server.core.SearchFilter;
 import dev.runplane.server.core.SearchOrder;
-import io.r2dbc.postgresql.codec.Json;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
-import io.r2dbc.spi.Row;
 import io.r2dbc.spi.Statement;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import java.util.UUID;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
@@ -63,7 +59,7 @@ public final class PostgresExecutionQueries implements ExecutionQueries {
     public Flux<ExecutionEvent> events(UUID executionId, long afterRevision, int limit) {
         return withConnection(connection -> Flux.from(connection.createStatement(EVENTS_SQL)
                         .bind(0, executionId).bind(1, afterRevision).bind(2, limit).execute())
-                .flatMap(result -> result.map((row, meta) -> event(row))));
+                .flatMap(result -> result.map((row, meta) -> EventLog.event(row))));
     }
 
     @Override
@@ -76,20 +72,6 @@ public final class PostgresExecutionQueries implements ExecutionQueries {
                     return bytes;
                 })))
                 .single();
-    }
-
-    private static ExecutionEvent event(Row row) {
-        String from = row.get("from_status", String.class);
-        return new ExecutionEvent(
-                row.get("sequence", Long.class),
-                row.get("execution_id", UUID.class),
-                row.get("revision", Long.class),
-                from == null ? null : ExecutionStatus.valueOf(from),
-                ExecutionStatus.valueOf(row.get("to_status", String.class)),
-                row.get("event_time", Instant.class),
-                row.get("actor", String.class),
-                row.get("reason", String.class),
-                ExecutionReader.execution(new SnapshotColumns(row.get("snapshot", Json.class).asString())));
     }
 
     /**

@@ -76,6 +76,15 @@ public final class TestServer implements AutoCloseable {
         return app;
     }
 
+    /** Waits (60 s at most) until this server's event hub has exactly {@code count} watchers. */
+    public void awaitWatchers(int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (app.eventHub().watchers() != count && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(2); // polling a condition with a deadline
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(count, app.eventHub().watchers(), "watchers of the event hub");
+    }
+
     @Override
     public void close() throws InterruptedException {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

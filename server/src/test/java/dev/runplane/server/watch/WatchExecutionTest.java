@@ -86,7 +86,7 @@ class WatchExecutionTest {
         assertEquals(ExecutionStatus.EXECUTION_STATUS_RUNNING, last.getFromStatus());
         assertEquals(ExecutionStatus.EXECUTION_STATUS_SUCCEEDED, last.getExecution().getStatus());
         assertTrue(last.getSequence() > first.getSequence());
-        awaitWatchers(0); // the server completes the call, then releases the watcher
+        server.awaitWatchers(0); // the server completes the call, then releases the watcher
     }
 
     @Test
@@ -143,17 +143,8 @@ class WatchExecutionTest {
         context.run(() -> ExecutionServiceGrpc.newStub(server.channel())
                 .watchExecution(WatchExecutionRequest.newBuilder().setId(id).build(), stream));
         stream.awaitCount(1, WAIT);
-        awaitWatchers(1);
+        server.awaitWatchers(1);
         context.cancel(null);
-        awaitWatchers(0);
-    }
-
-    /** Waits (with a deadline) until the hub has this many watchers. */
-    private static void awaitWatchers(int count) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (server.app().eventHub().watchers() != count && System.nanoTime() < deadline) {
-            java.util.concurrent.TimeUnit.MILLISECONDS.sleep(2); // polling a condition with a deadline
-        }
-        assertEquals(count, server.app().eventHub().watchers());
+        server.awaitWatchers(0);
     }
 }

@@ -69,14 +69,6 @@ class WatchExecutionsTest {
         return watch(server, request, Context.current().withCancellation());
     }
 
-    private static void awaitWatchers(TestServer server, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (server.app().eventHub().watchers() != count && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(5); // polling a condition with a deadline, not hiding a race
-        }
-        assertEquals(count, server.app().eventHub().watchers());
-    }
-
     /** The whole log as (execution id → revisions in sequence order), straight from the table. */
     private List<Long> logSequences(String pipeline) throws Exception {
         List<Long> sequences = new ArrayList<>();
@@ -114,7 +106,7 @@ class WatchExecutionsTest {
     void aWatcherOnReplicaBSeesEveryTransitionMadeThroughReplicaA() throws Exception {
         StreamRecorder<WatchExecutionsResponse> onB = watch(b, pipeline("cross"));
         StreamRecorder<WatchExecutionsResponse> other = watch(b, pipeline("elsewhere"));
-        awaitWatchers(b, 2);
+        b.awaitWatchers(2);
         // 40 executions × 9 events, by 16 concurrent writers: sequences commit out of order.
         new Transitioner(a.app().database().pool()).createAndCycle("cross", 40, 3, 16).blockLast();
         // and through A's API, whose commits are announced by A's coalescing notifier, not the trigger
@@ -133,8 +125,8 @@ class WatchExecutionsTest {
     void killingTheHubConnectionLosesAndRepeatsNothing() throws Exception {
         StreamRecorder<WatchExecutionsResponse> onA = watch(a, pipeline("killed"));
         StreamRecorder<WatchExecutionsResponse> onB = watch(b, pipeline("killed"));
-        awaitWatchers(a, 1);
-        awaitWatchers(b, 1);
+        a.awaitWatchers(1);
+        b.awaitWatchers(1);
         CompletableFuture<Void> writers = new Transitioner(a.app().database().pool())
                 .createAndCycle("killed", 60, 3, 8).then().toFuture();
         int killed = 0;
@@ -170,7 +162,7 @@ class WatchExecutionsTest {
         // The first watch starts before any event, so "from now" covers the whole history.
         Context.CancellableContext context = Context.current().withCancellation();
         StreamRecorder<WatchExecutionsResponse> stream = watch(b, pipeline("resumed"), context);
-        awaitWatchers(b, 1);
+        b.awaitWatchers(1);
         CompletableFuture<Void> writers = new Transitioner(a.app().database().pool())
                 .createAndCycle("resumed", 50, 3, 8).then().toFuture();
         Random random = new Random(42);

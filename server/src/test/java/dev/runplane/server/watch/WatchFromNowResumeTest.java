@@ -40,13 +40,13 @@ class WatchFromNowResumeTest {
             Transitioner transitions = new Transitioner(server.app().database().pool());
             // Events elsewhere first, seen by the hub (a watcher of them receives all 9).
             StreamRecorder<WatchExecutionsResponse> noise = watch(server, request("noise", 0));
-            awaitWatchers(server, 1);
+            server.awaitWatchers(1);
             transitions.createAndCycle("noise", 3, 0, 1).blockLast();
             noise.awaitCount(9, WAIT);
             long lastAtJoin = longValue(sql, "SELECT max(sequence) FROM execution_events");
 
             StreamRecorder<WatchExecutionsResponse> quiet = watch(server, request("quiet", 0));
-            awaitWatchers(server, 2);
+            server.awaitWatchers(2);
             server.app().eventHub().endWatchersForOutage();
             StatusRuntimeException ended = (StatusRuntimeException) quiet.awaitEnd(WAIT);
             assertEquals(Status.Code.UNAVAILABLE, ended.getStatus().getCode());
@@ -82,14 +82,6 @@ class WatchFromNowResumeTest {
         ExecutionServiceGrpc.newStub(server.channel()).withDeadlineAfter(60, TimeUnit.SECONDS)
                 .watchExecutions(request, stream);
         return stream;
-    }
-
-    private static void awaitWatchers(TestServer server, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (server.app().eventHub().watchers() != count && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(5); // polling a condition with a deadline
-        }
-        assertEquals(count, server.app().eventHub().watchers());
     }
 
     private static long longValue(Statement sql, String query) throws Exception {

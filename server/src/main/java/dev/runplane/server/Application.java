@@ -154,8 +154,8 @@ public final class Application implements AutoCloseable {
                 .forEach(workSignals::signal));
         Executions executions = new Executions(
                 new SignallingExecutionStore(new PostgresExecutionStore(database.pool(), notifier), workSignals),
-                new PostgresExecutionQueries(database.pool()));
-        PostgresWorkerStore workerStore = new PostgresWorkerStore(database.pool(), notifier);
+                new PostgresExecutionQueries(database.pool(), database.customPlans()));
+        PostgresWorkerStore workerStore = new PostgresWorkerStore(database.pool(), database.customPlans(), notifier);
         Workers workers = new Workers(workerStore, workSignals, workerSettings);
         // Issue 7: keys, their admin service, and the interceptor in front of every call.
         KeyStore keys = new PostgresKeyStore(database.pool());

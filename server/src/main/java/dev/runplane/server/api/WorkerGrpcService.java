@@ -1,7 +1,9 @@
 package dev.runplane.server.api;
 
+import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.Lease;
 import dev.runplane.server.core.Limits;
+import dev.runplane.server.core.WorkerReport;
 import dev.runplane.server.core.Workers;
 import dev.runplane.v1.Assignment;
 import dev.runplane.v1.CompleteBatchRequest;
@@ -20,6 +22,9 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -75,20 +80,39 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
     }
 
     /**
-     * Each completion goes through the same path as {@link #complete}, all at once, so that they
-     * share the store's group commit; answered in request order, each with its own outcome.
+     * Each completion goes through Complete's validation and store path; the valid ones are handed
+     * to the store together, so that they share its group commit. Answered in request order, each
+     * with its own outcome.
      */
     @Override
     public void completeBatch(CompleteBatchRequest request, StreamObserver<CompleteBatchResponse> observer) {
-        GrpcReactor.unary(Mono.fromRunnable(() -> validator.completeBatch(request))
-                .thenMany(Flux.fromIterable(request.getCompletionsList()))
-                .flatMapSequential(item -> Mono.fromCallable(() -> validator.complete(item))
-                        .flatMap(workers::complete)
-                        .map(e -> CompleteResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build())
-                        .onErrorResume(error -> Mono.just(CompleteResult.newBuilder()
-                                .setError(ItemErrors.of(error)).build())), WorkerRequestValidator.MAX_BATCH)
-                .collectList()
-                .map(results -> CompleteBatchResponse.newBuilder().addAllResults(results).build()), observer);
+        GrpcReactor.unary(Mono.defer(() -> {
+            validator.completeBatch(request);
+            return Flux.concat(completeEach(request.getCompletionsList())).collectList();
+        }).map(results -> CompleteBatchResponse.newBuilder().addAllResults(results).build()), observer);
+    }
+
+    private List<Mono<CompleteResult>> completeEach(List<CompleteRequest> items) {
+        List<Object> checked = new ArrayList<>(items.size()); // a WorkerReport, or the item's validation error
+        List<WorkerReport> valid = new ArrayList<>(items.size());
+        for (CompleteRequest item : items) {
+            try {
+                WorkerReport report = validator.complete(item);
+                checked.add(report);
+                valid.add(report);
+            } catch (RuntimeException invalid) {
+                checked.add(invalid);
+            }
+        }
+        Iterator<Mono<Execution>> completed = workers.completeAll(valid).iterator();
+        List<Mono<CompleteResult>> results = new ArrayList<>(items.size());
+        for (Object item : checked) {
+            Mono<Execution> answer = item instanceof WorkerReport ? completed.next() : Mono.error((Throwable) item);
+            results.add(answer.map(e -> CompleteResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build())
+                    .onErrorResume(error -> Mono.just(CompleteResult.newBuilder()
+                            .setError(ItemErrors.of(error)).build())));
+        }
+        return results;
     }
 
     @Override

@@ -17,7 +17,15 @@ public interface WorkerStore {
     Mono<HeartbeatOutcome> heartbeat(WorkerReport report);
 
     /** COMPLETE with outputs. */
-    Mono<Execution> complete(WorkerReport report);
+    default Mono<Execution> complete(WorkerReport report) {
+        return Mono.defer(() -> completeAll(List.of(report)).get(0));
+    }
+
+    /**
+     * COMPLETE for several reports that arrive together: each gets its own answer, in order. They
+     * are submitted at once (when called, not when subscribed), so that they can share statements.
+     */
+    List<Mono<Execution>> completeAll(List<WorkerReport> reports);
 
     /** CONFIRM_CANCEL when cancelling, else RETRY when retryable with attempts left, else FAIL. */
     Mono<Execution> fail(WorkerReport report, WorkerSettings settings);

@@ -67,6 +67,11 @@ public final class Workers {
         return store.complete(report);
     }
 
+    /** Each report's own answer, in order; see {@link WorkerStore#completeAll}. */
+    public List<Mono<Execution>> completeAll(List<WorkerReport> reports) {
+        return store.completeAll(reports);
+    }
+
     /** Fails the attempt; when it goes back to the queue, waiting pollers are told. */
     public Mono<Execution> fail(WorkerReport report) {
         return store.fail(report, settings).doOnNext(execution -> {

@@ -18,7 +18,7 @@ import java.util.Set;
 import java.util.UUID;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Sinks;
 
 /**
  * Group commit for Complete (DESIGN.md "Group commit"): Completes that arrive while earlier ones are
@@ -43,14 +43,20 @@ final class CompleteBatcher {
         this.sql = sql;
     }
 
-    Mono<Execution> complete(WorkerReport report) {
-        return Mono.create(sink -> batches.submit(new Pending(report, sink)));
+    /**
+     * Queues the reports together (at once, not on subscription) and answers each with its own Mono,
+     * in order: a worker's CompleteBatch shares statements instead of spreading over the first ones.
+     */
+    List<Mono<Execution>> completeAll(List<WorkerReport> reports) {
+        List<Pending> pending = reports.stream().map(report -> new Pending(report, Sinks.<Execution>one())).toList();
+        batches.submitAll(pending);
+        return pending.stream().map(p -> p.answer.asMono()).toList();
     }
 
     private Mono<Void> writeAndAnswer(List<Pending> batch) {
         return write(batch)
                 .doOnNext(results -> deliver(batch, results))
-                .doOnError(error -> batch.forEach(p -> p.sink.error(error)))
+                .doOnError(error -> batch.forEach(p -> p.answer.tryEmitError(error)))
                 .onErrorResume(error -> Mono.empty())
                 .then();
     }
@@ -120,15 +126,15 @@ final class CompleteBatcher {
         for (Pending p : batch) {
             Object result = results.get(p.report.lease().executionId());
             if (result instanceof Execution execution) {
-                p.sink.success(execution);
+                p.answer.tryEmitValue(execution);
             } else if (result instanceof RuntimeException error) {
-                p.sink.error(error);
+                p.answer.tryEmitError(error);
             } else {
-                p.sink.error(NotFoundException.execution(p.report.lease().executionId()));
+                p.answer.tryEmitError(NotFoundException.execution(p.report.lease().executionId()));
             }
         }
     }
 
-    private record Pending(WorkerReport report, MonoSink<Execution> sink) {
+    private record Pending(WorkerReport report, Sinks.One<Execution> answer) {
     }
 }

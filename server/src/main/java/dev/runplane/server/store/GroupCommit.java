@@ -38,6 +38,12 @@ final class GroupCommit<P> {
         drain();
     }
 
+    /** Items that arrive together are queued together, so they share batches instead of racing to the first. */
+    void submitAll(List<P> items) {
+        queue.addAll(items);
+        drain();
+    }
+
     private void drain() {
         while (!queue.isEmpty()) {
             if (inFlight.incrementAndGet() > maxInFlight) {

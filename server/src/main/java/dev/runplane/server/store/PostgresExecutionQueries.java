@@ -26,16 +26,24 @@ public final class PostgresExecutionQueries implements ExecutionQueries {
     private static final String KEY_SQL = "SELECT key FROM page_token_keys WHERE id = 1";
 
     private final ConnectionFactory connections;
+    private final ConnectionFactory customPlans;
 
-    public PostgresExecutionQueries(ConnectionFactory connections) {
+    /**
+     * @param customPlans connections that plan each statement for its values ({@link Database#customPlans}):
+     *                    measured with 20,000 rows, the generic plan of {@code labels @> $1} walked the
+     *                    whole create_time index (15 ms, and linear in the table) instead of reading the
+     *                    19 matching rows from the GIN index (0.2 ms)
+     */
+    public PostgresExecutionQueries(ConnectionFactory connections, ConnectionFactory customPlans) {
         this.connections = connections;
+        this.customPlans = customPlans;
     }
 
     @Override
     public Flux<Execution> search(SearchFilter filter, String text, SearchOrder order, PageTokens.Cursor after,
                                   int limit) {
         SearchSql sql = SearchSql.page(filter, text, order, after, limit);
-        return withCustomPlans(connection -> {
+        return withConnection(customPlans, connection -> {
             Statement statement = connection.createStatement(
                     "SELECT " + ExecutionReader.COLUMNS + " FROM executions WHERE " + sql.where());
             sql.bind(statement);
@@ -47,7 +55,7 @@ public final class PostgresExecutionQueries implements ExecutionQueries {
     @Override
     public Mono<Long> count(SearchFilter filter, String text) {
         SearchSql sql = SearchSql.count(filter, text);
-        return withCustomPlans(connection -> {
+        return withConnection(customPlans, connection -> {
             Statement statement = connection.createStatement("SELECT count(*) FROM executions WHERE " + sql.where());
             sql.bind(statement);
             return Flux.from(statement.execute())
@@ -74,28 +82,12 @@ public final class PostgresExecutionQueries implements ExecutionQueries {
                 .single();
     }
 
-    /**
-     * Runs a search in a transaction that plans each statement for its actual values.
-     * The driver keeps statements prepared, and after five executions PostgreSQL may switch to a
-     * generic plan that cannot see the values: measured with 20,000 rows, {@code labels @> $1} then
-     * walked the whole create_time index (15 ms, and linear in the table) instead of reading the 19
-     * matching rows from the GIN index (0.2 ms). Planning costs a fraction of a millisecond.
-     */
-    private <T> Flux<T> withCustomPlans(Function<Connection, Flux<T>> work) {
-        return withConnection(connection -> Flux.usingWhen(
-                Mono.from(connection.beginTransaction())
-                        .then(Mono.from(connection.createStatement(
-                                "SET LOCAL plan_cache_mode = force_custom_plan").execute()))
-                        .flatMap(result -> Mono.from(result.getRowsUpdated()))
-                        .thenReturn(connection),
-                work,
-                Connection::commitTransaction,
-                (c, error) -> c.rollbackTransaction(),
-                Connection::rollbackTransaction));
+    private <T> Flux<T> withConnection(Function<Connection, Flux<T>> work) {
+        return withConnection(connections, work);
     }
 
-    private <T> Flux<T> withConnection(Function<Connection, Flux<T>> work) {
-        return Flux.usingWhen(connections.create(), work, Connection::close)
+    private static <T> Flux<T> withConnection(ConnectionFactory from, Function<Connection, Flux<T>> work) {
+        return Flux.usingWhen(from.create(), work, Connection::close)
                 .onErrorMap(DatabaseErrors::translate);
     }
 }

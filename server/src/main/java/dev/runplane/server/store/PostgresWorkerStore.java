@@ -291,6 +291,8 @@ public final class PostgresWorkerStore implements WorkerStore {
             RETURNING, SNAPSHOT);
 
     private final ConnectionFactory connections;
+    /** For the statements whose plan depends on their values: claim, batched complete, reaper. */
+    private final ConnectionFactory customPlans;
     private final CoalescingNotifier notifier;
     private final CompleteBatcher completes;
     private final String claimSql;
@@ -300,18 +302,23 @@ public final class PostgresWorkerStore implements WorkerStore {
 
     /** A store whose commits are announced by the database trigger, one NOTIFY per statement. */
     public PostgresWorkerStore(ConnectionFactory connections) {
-        this(connections, null);
+        this(connections, connections, null);
     }
 
-    /** A store whose commits are announced by {@code notifier}, coalesced, as {@link PostgresExecutionStore}'s. */
-    public PostgresWorkerStore(ConnectionFactory connections, CoalescingNotifier notifier) {
+    /**
+     * A store whose commits are announced by {@code notifier}, coalesced, as {@link PostgresExecutionStore}'s.
+     * {@code customPlans}: connections that plan each statement for its values ({@link Database#customPlans}).
+     */
+    public PostgresWorkerStore(ConnectionFactory connections, ConnectionFactory customPlans,
+                               CoalescingNotifier notifier) {
         this.connections = connections;
+        this.customPlans = customPlans;
         this.notifier = notifier;
         this.claimSql = CoalescingNotifier.marked(CLAIM_SQL, notifier);
         this.heartbeatSql = CoalescingNotifier.marked(HEARTBEAT_SQL, notifier);
         this.failSql = CoalescingNotifier.marked(FAIL_SQL, notifier);
         this.reapSql = CoalescingNotifier.marked(REAP_SQL, notifier);
-        this.completes = new CompleteBatcher(connections, CoalescingNotifier.marked(COMPLETE_BATCH_SQL, notifier));
+        this.completes = new CompleteBatcher(customPlans, CoalescingNotifier.marked(COMPLETE_BATCH_SQL, notifier));
     }
 
     /** After a statement that wrote events has committed. */
@@ -325,7 +332,7 @@ public final class PostgresWorkerStore implements WorkerStore {
     public Mono<List<Assignment>> claim(ClaimRequest request) {
         // No look before the claim: an empty claim writes nothing and, since V4, announces nothing.
         String[] pipelines = request.pipelines().toArray(new String[0]);
-        return withConnection(connection -> claim(connection, request, pipelines));
+        return withConnection(customPlans, connection -> claim(connection, request, pipelines));
     }
 
     private Mono<List<Assignment>> claim(Connection connection, ClaimRequest request, String[] pipelines) {
@@ -372,8 +379,10 @@ public final class PostgresWorkerStore implements WorkerStore {
     }
 
     @Override
-    public Mono<Execution> complete(WorkerReport report) {
-        return completes.complete(report).doOnNext(execution -> announce());
+    public List<Mono<Execution>> completeAll(List<WorkerReport> reports) {
+        return completes.completeAll(reports).stream()
+                .map(answer -> answer.doOnNext(execution -> announce()))
+                .toList();
     }
 
     @Override
@@ -417,7 +426,7 @@ public final class PostgresWorkerStore implements WorkerStore {
 
     @Override
     public Mono<ReapResult> reap(WorkerSettings settings, int limit) {
-        return withConnection(connection -> Mono.from(connection.createStatement(reapSql)
+        return withConnection(customPlans, connection -> Mono.from(connection.createStatement(reapSql)
                         .bind(0, settings.cancelGrace().toMillis())
                         .bind(1, settings.retryBaseDelay().toMillis())
                         .bind(2, settings.retryMaxDelay().toMillis())
@@ -489,7 +498,11 @@ public final class PostgresWorkerStore implements WorkerStore {
     }
 
     private <T> Mono<T> withConnection(Function<Connection, Mono<T>> work) {
-        return Mono.usingWhen(connections.create(), work, Connection::close)
+        return withConnection(connections, work);
+    }
+
+    private static <T> Mono<T> withConnection(ConnectionFactory from, Function<Connection, Mono<T>> work) {
+        return Mono.usingWhen(from.create(), work, Connection::close)
                 .onErrorMap(DatabaseErrors::translate);
     }
 }

@@ -36,7 +36,11 @@ final class SnapshotColumns implements Columns {
     @Override
     public Instant time(String column) {
         String value = text(column);
-        return value == null ? null : OffsetDateTime.parse(value).toInstant();
+        if (value == null) {
+            return null;
+        }
+        Instant parsed = PgTimestamps.parse(value);
+        return parsed != null ? parsed : OffsetDateTime.parse(value).toInstant();
     }
 
     @Override

@@ -31,7 +31,7 @@ import reactor.core.publisher.MonoSink;
 final class RunBatcher {
 
     static final int MAX_BATCH = 100;
-    static final int MAX_IN_FLIGHT = 4;
+    static final int MAX_IN_FLIGHT = 2;
 
     private static final String BATCH_SQL = """
             WITH input AS (

@@ -34,6 +34,7 @@ class HungHubConnectionTest {
             ExecutionServiceGrpc.newStub(server.channel()).withDeadlineAfter(120, TimeUnit.SECONDS).watchExecutions(
                     WatchExecutionsRequest.newBuilder().setFilter(ExecutionFilter.newBuilder().addPipelines("hung")).build(),
                     stream);
+            server.awaitWatchers(1); // a stream "from now" sees only what commits after it joined
             Transitioner transitions = new Transitioner(server.app().database().pool());
             transitions.createAndCycle("hung", 1, 0, 1).blockLast();
             stream.awaitCount(3, Duration.ofSeconds(30));

@@ -26,6 +26,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +45,8 @@ import java.util.regex.Pattern;
  * Flags, comma-separated: {@code batch-complete} makes each worker finish what one Poll claimed
  * with one CompleteBatch call instead of a Complete per execution; {@code no-notify} disables the
  * V1 per-statement NOTIFY trigger (pollers then rely on in-process signals, enough for one
- * replica): it shows what the trigger's commit-time lock costs.
+ * replica): it shows what the trigger's commit-time lock costs; {@code stats} loads pg_stat_statements
+ * and prints, after each phase, where PostgreSQL spent its time per executed execution.
  */
 public final class WorkerBenchmark {
 
@@ -58,8 +60,12 @@ public final class WorkerBenchmark {
         List<String> flags = args.length > 5 ? Arrays.asList(args[5].split(",")) : List.of();
         boolean notify = !flags.contains("no-notify");
         boolean batchComplete = flags.contains("batch-complete");
+        boolean stats = flags.contains("stats");
         Path dataDir = Files.createTempDirectory("runplane-worker-bench");
-        try (EmbeddedDatabase postgres = EmbeddedDatabase.start(dataDir.resolve("pg"), true)) {
+        Map<String, String> settings = stats
+                ? Map.of("shared_preload_libraries", "pg_stat_statements", "pg_stat_statements.track_planning", "on")
+                : Map.of();
+        try (EmbeddedDatabase postgres = EmbeddedDatabase.start(dataDir.resolve("pg"), true, settings)) {
             DatabaseAddress address = postgres.address();
             System.out.printf("WorkerBenchmark: %d executions per run, %d producers, claim batch %d, %s, durable embedded PostgreSQL%n",
                     executions, producers, claimBatch, batchComplete ? "one CompleteBatch per claimed batch" : "one Complete per execution");
@@ -76,8 +82,14 @@ public final class WorkerBenchmark {
                     System.out.println("(NOTIFY trigger disabled)");
                 }
                 for (int workers : workerCounts) {
+                    if (stats) {
+                        StatementStats.reset(address);
+                    }
                     best = Math.max(best, runplane(app.port(), "bench-" + workers, executions, producers, workers,
                             claimBatch, batchComplete));
+                    if (stats) {
+                        StatementStats.print(address, executions);
+                    }
                 }
             }
             double peer = peer(address, executions, peerThreads, producers);

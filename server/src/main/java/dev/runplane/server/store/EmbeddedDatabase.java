@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -44,6 +45,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
      * @param durable false only for tests: keeps the library's fast, non-durable settings
      */
     public static EmbeddedDatabase start(Path dataDir, boolean durable) {
+        return start(dataDir, durable, Map.of());
+    }
+
+    /**
+     * Starts PostgreSQL with extra server settings on top of the ones above (benchmarks load
+     * pg_stat_statements this way).
+     */
+    public static EmbeddedDatabase start(Path dataDir, boolean durable, Map<String, String> settings) {
         try {
             Files.createDirectories(dataDir);
             FileChannel channel = FileChannel.open(dataDir.resolve("runplane.lock"),
@@ -67,6 +76,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
                 builder.setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on")
                         .setServerConfig("full_page_writes", "on");
             }
+            settings.forEach(builder::setServerConfig);
             EmbeddedPostgres postgres = builder.start();
             log.info("Embedded PostgreSQL on 127.0.0.1:{}, data in {}", postgres.getPort(), pgData.toAbsolutePath());
             return new EmbeddedDatabase(postgres, channel, lock);

@@ -1,0 +1,65 @@
+package dev.runplane.bench;
+
+import dev.runplane.server.store.DatabaseAddress;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Where PostgreSQL spends its time, from pg_stat_statements (the server must preload it): per
+ * statement, calls and rows per executed execution, and planning and execution time in
+ * microseconds and buffers touched per executed execution, so that phases of any size compare. The
+ * times are wall-clock: on a machine short of CPU they include waiting for it.
+ */
+final class StatementStats {
+
+    private StatementStats() {
+    }
+
+    static void reset(DatabaseAddress address) throws SQLException {
+        try (Connection c = connect(address); Statement s = c.createStatement()) {
+            s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            s.execute("SELECT pg_stat_statements_reset()");
+            s.execute("SELECT pg_stat_reset_shared('wal')");
+            s.execute("SELECT pg_stat_reset()");
+        }
+    }
+
+    static void print(DatabaseAddress address, int executions) throws SQLException {
+        String sql = """
+                SELECT calls, rows, total_plan_time, total_exec_time, shared_blks_hit + shared_blks_read AS blocks,
+                       left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
+                FROM pg_stat_statements
+                WHERE query NOT LIKE '%pg_stat_statements%'
+                ORDER BY total_plan_time + total_exec_time DESC LIMIT 12
+                """;
+        double plan = 0, exec = 0;
+        System.out.printf("  %9s %9s %9s %9s %9s  %s%n", "calls/ex", "rows/ex", "blocks/ex", "plan µs", "exec µs",
+                "statement (figures per executed execution)");
+        try (Connection c = connect(address); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+            while (r.next()) {
+                double p = r.getDouble("total_plan_time") * 1000 / executions;
+                double e = r.getDouble("total_exec_time") * 1000 / executions;
+                plan += p;
+                exec += e;
+                System.out.printf("  %9.3f %9.3f %9.1f %9.1f %9.1f  %s%n", r.getDouble("calls") / executions,
+                        r.getDouble("rows") / executions, r.getDouble("blocks") / executions, p, e, r.getString("query"));
+            }
+        }
+        System.out.printf("  top statements: plan %.1f µs + exec %.1f µs per executed execution%n", plan, exec);
+        String totals = "SELECT (SELECT wal_bytes FROM pg_stat_wal) AS wal_bytes, (SELECT wal_fpi FROM pg_stat_wal) AS fpi,"
+                + " (SELECT wal_sync FROM pg_stat_wal) AS syncs, (SELECT sum(xact_commit) FROM pg_stat_database) AS commits";
+        try (Connection c = connect(address); Statement s = c.createStatement(); ResultSet r = s.executeQuery(totals)) {
+            r.next();
+            System.out.printf("  WAL %.0f bytes, %.3f full-page images, %.3f WAL syncs, %.2f commits per executed execution%n",
+                    r.getDouble("wal_bytes") / executions, r.getDouble("fpi") / executions,
+                    r.getDouble("syncs") / executions, r.getDouble("commits") / executions);
+        }
+    }
+
+    private static Connection connect(DatabaseAddress address) throws SQLException {
+        return DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
+    }
+}

@@ -147,7 +147,7 @@ public final class Operations implements AutoCloseable {
                 .description("Queued executions per pipeline").register(registry);
         MultiGauge queueAge = MultiGauge.builder("runplane.queue.oldest.age").baseUnit("seconds")
                 .description("How long the oldest queued execution of each pipeline has waited").register(registry);
-        ExecutionStats stats = new ExecutionStats(database.pool());
+        ExecutionStats stats = new ExecutionStats(database.customPlans());
         tasks.add(Flux.interval(Duration.ZERO, STATS_INTERVAL)
                 .onBackpressureDrop()
                 .concatMap(tick -> Mono.zip(stats.byStatus(), stats.queues())

@@ -20,6 +20,10 @@ public final class Database implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Database.class);
 
+    /** The settings of the main pool and of the event hub's connection; see {@link #pool()}. */
+    static final Map<String, String> KEYED_STATEMENTS = Map.of(
+            "plan_cache_mode", "force_generic_plan", "enable_seqscan", "off");
+
     private final DatabaseAddress address;
     private final ConnectionPool pool;
     private final ConnectionPool customPlans;
@@ -34,7 +38,7 @@ public final class Database implements AutoCloseable {
     public static Database open(DatabaseAddress address, int poolSize) {
         Objects.requireNonNull(address, "address must not be null");
         migrate(address);
-        ConnectionPool pool = pool("runplane", configuration(address, "runplane", Map.of()), poolSize);
+        ConnectionPool pool = pool("runplane", configuration(address, "runplane", KEYED_STATEMENTS), poolSize);
         ConnectionPool customPlans = pool("runplane-custom-plans", configuration(address, "runplane-custom-plans",
                 Map.of("plan_cache_mode", "force_custom_plan")), poolSize);
         return new Database(address, pool, customPlans);
@@ -81,7 +85,7 @@ public final class Database implements AutoCloseable {
      * name in pg_stat_activity (the event hub's LISTEN connection).
      */
     public PostgresqlConnectionFactory dedicatedConnections(String applicationName) {
-        return new PostgresqlConnectionFactory(configuration(address, applicationName, Map.of()));
+        return new PostgresqlConnectionFactory(configuration(address, applicationName, KEYED_STATEMENTS));
     }
 
     /** The settings of every connection: the pools' and the event hub's, plus session settings. */
@@ -101,8 +105,14 @@ public final class Database implements AutoCloseable {
     }
 
     /**
-     * The main pool. Its prepared statements may run on PostgreSQL's generic plans: right for
-     * statements whose plan does not depend on their values (inserts, single-row updates by id).
+     * The main pool, for statements that find their rows by key through an index: inserts, claims
+     * (through the queue index), transitions by id, event reads. Its connections always use
+     * PostgreSQL's generic plan for a prepared statement (no planning per execution: planning was
+     * 13% of PostgreSQL's CPU in WorkerBenchmark) and never choose a sequential scan. Without the
+     * second setting, a generic plan made while a table was small joins it by a sequential scan and
+     * keeps doing so as the table grows, until the table is analyzed again: measured in
+     * WorkerBenchmark, the batched Complete then read 140 buffers per completed execution at 40,000
+     * rows, against 44 with its index.
      */
     public ConnectionPool pool() {
         return this.pool;
@@ -110,12 +120,11 @@ public final class Database implements AutoCloseable {
 
     /**
      * A pool whose connections plan every statement for its actual values
-     * ({@code plan_cache_mode = force_custom_plan}): for statements whose best plan depends on their
-     * values or on how big the table has grown. A generic plan is made once and kept until the table
-     * is analyzed again; measured in WorkerBenchmark, the batched Complete's generic plan, made while
-     * the table was small, kept scanning the whole table (140 buffers per completed execution at
-     * 40,000 rows against 29 with a plan of its own). Searches, claims, batched completes and the
-     * reaper run here; their planning is paid once per statement, and they are few per execution.
+     * ({@code plan_cache_mode = force_custom_plan}), sequential scans allowed: for statements whose
+     * best plan depends on their values, such as searches (measured with 20,000 rows, the generic
+     * plan of {@code labels @> $1} walked the whole create_time index, 15 ms and linear in the
+     * table, instead of reading the 19 matching rows from the GIN index, 0.2 ms), the reaper's sweep
+     * and the metrics' counts.
      */
     public ConnectionPool customPlans() {
         return this.customPlans;

@@ -56,7 +56,7 @@ public final class EventHub implements AutoCloseable {
      * a sequential scan of the whole log, which found nothing and grew with the table (measured:
      * 1,336 buffers per read at 40,000 events, most of PostgreSQL's CPU under load).
      */
-    private static final String READ_SQL = Sql.compact("""
+    static final String READ_SQL = Sql.compact("""
             (SELECT %1$s, true AS settled FROM execution_events
               WHERE (xid, sequence) > ($1::text::xid8, $2) AND xid < pg_snapshot_xmin(pg_current_snapshot())
               ORDER BY xid, sequence LIMIT %2$d)

@@ -59,7 +59,7 @@ public final class PostgresWorkerStore implements WorkerStore {
      * executions_queue index (never {@code pipeline = ANY(...)} with the ORDER BY, which sorts the
      * whole queue), then the best n of those. Rows locked by another claim are skipped.
      */
-    private static final String CLAIM_SQL = """
+    static final String CLAIM_SQL = """
             WITH picked AS (
                 SELECT c.id, c.status AS from_status, c.priority, c.queue_time
                 FROM unnest($2::text[]) AS p(pipeline)
@@ -124,7 +124,7 @@ public final class PostgresWorkerStore implements WorkerStore {
      * Heartbeat: extends the lease; a message or steps also bump the revision with an event (a
      * visible change), a bare heartbeat writes no event. $4 lease ms, $5 message, $6 changed, $7 steps.
      */
-    private static final String HEARTBEAT_SQL = """
+    static final String HEARTBEAT_SQL = """
             WITH old AS (
                 %1$s FROM executions WHERE id = $1 FOR UPDATE
             ), e AS (
@@ -181,7 +181,7 @@ public final class PostgresWorkerStore implements WorkerStore {
      * $6 steps, as arrays), each lease checked on its own row, rows locked in id order. One result row
      * per caller, by input_id. See {@link CompleteBatcher}.
      */
-    private static final String COMPLETE_BATCH_SQL = """
+    static final String COMPLETE_BATCH_SQL = """
             WITH input AS (
                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[])
                     AS i(id, token, attempt, outputs, message, steps)
@@ -228,7 +228,7 @@ public final class PostgresWorkerStore implements WorkerStore {
             """.formatted(LEASED, statusCase("x.status", Action.COMPLETE), TERMINAL, RETURNING, SNAPSHOT);
 
     /** Fail: a cancelling execution is CANCELLED; a retryable failure with attempts left is RETRY. $9 retryable. */
-    private static final String FAIL_SQL = finishSql("""
+    static final String FAIL_SQL = finishSql("""
             CASE WHEN status IN (%s) THEN %s
                  WHEN $9 AND attempt < max_attempts THEN %s
                  ELSE %s END""".formatted(names(Transitions.sources(Action.CONFIRM_CANCEL)),
@@ -291,7 +291,7 @@ public final class PostgresWorkerStore implements WorkerStore {
             RETURNING, SNAPSHOT);
 
     private final ConnectionFactory connections;
-    /** For the statements whose plan depends on their values: claim, batched complete, reaper. */
+    /** For the reaper's sweep, whose plan depends on its values ({@link Database#customPlans}). */
     private final ConnectionFactory customPlans;
     private final CoalescingNotifier notifier;
     private final CompleteBatcher completes;
@@ -318,7 +318,7 @@ public final class PostgresWorkerStore implements WorkerStore {
         this.heartbeatSql = CoalescingNotifier.marked(HEARTBEAT_SQL, notifier);
         this.failSql = CoalescingNotifier.marked(FAIL_SQL, notifier);
         this.reapSql = CoalescingNotifier.marked(REAP_SQL, notifier);
-        this.completes = new CompleteBatcher(customPlans, CoalescingNotifier.marked(COMPLETE_BATCH_SQL, notifier));
+        this.completes = new CompleteBatcher(connections, CoalescingNotifier.marked(COMPLETE_BATCH_SQL, notifier));
     }
 
     /** After a statement that wrote events has committed. */
@@ -332,7 +332,7 @@ public final class PostgresWorkerStore implements WorkerStore {
     public Mono<List<Assignment>> claim(ClaimRequest request) {
         // No look before the claim: an empty claim writes nothing and, since V4, announces nothing.
         String[] pipelines = request.pipelines().toArray(new String[0]);
-        return withConnection(customPlans, connection -> claim(connection, request, pipelines));
+        return withConnection(connection -> claim(connection, request, pipelines));
     }
 
     private Mono<List<Assignment>> claim(Connection connection, ClaimRequest request, String[] pipelines) {

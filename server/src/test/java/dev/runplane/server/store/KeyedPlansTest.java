@@ -1,0 +1,79 @@
+package dev.runplane.server.store;
+
+import dev.runplane.server.core.Action;
+import dev.runplane.server.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The hot statements' generic plans, made on empty tables (the worst moment: a plan is kept until
+ * the table is analyzed again), read rows through indexes under the main pool's settings. Without
+ * them, the batched Complete joins the table by a sequential scan: the control case, which shows
+ * that this test can see the trap.
+ */
+class KeyedPlansTest {
+
+    private static DatabaseAddress address;
+
+    @BeforeAll
+    static void migrate() {
+        address = TestPostgres.newDatabase();
+        Database.migrate(address);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"claim", "complete batch", "heartbeat", "fail", "cancel", "hub read"})
+    void genericPlansUseIndexes(String name) throws SQLException {
+        String plan = genericPlan(statements().get(name), Database.KEYED_STATEMENTS);
+        assertTrue(plan.contains("Index"), plan);
+        assertFalse(plan.contains("Seq Scan on execution"), name + " scans a table:\n" + plan);
+    }
+
+    @Test
+    void withoutTheSettingsTheBatchedCompleteScansTheTable() throws SQLException {
+        String plan = genericPlan(PostgresWorkerStore.COMPLETE_BATCH_SQL, Map.of());
+        assertTrue(plan.contains("Seq Scan on executions"), plan);
+    }
+
+    private static Map<String, String> statements() {
+        return Map.of(
+                "claim", PostgresWorkerStore.CLAIM_SQL,
+                "complete batch", PostgresWorkerStore.COMPLETE_BATCH_SQL,
+                "heartbeat", PostgresWorkerStore.HEARTBEAT_SQL,
+                "fail", PostgresWorkerStore.FAIL_SQL,
+                "cancel", PostgresExecutionStore.TransitionSql.build(Action.CANCEL),
+                "hub read", EventHub.READ_SQL);
+    }
+
+    private static String genericPlan(String sql, Map<String, String> settings) throws SQLException {
+        java.util.Properties properties = new java.util.Properties();
+        properties.setProperty("user", address.user());
+        properties.setProperty("password", address.password());
+        properties.setProperty("preferQueryMode", "simple"); // sends $1 as is, for EXPLAIN (GENERIC_PLAN)
+        try (Connection c = java.sql.DriverManager.getConnection(address.jdbcUrl(), properties);
+             Statement s = c.createStatement()) {
+            for (Map.Entry<String, String> setting : settings.entrySet()) {
+                s.execute("SET " + setting.getKey() + " = " + setting.getValue());
+            }
+            List<String> lines = new ArrayList<>();
+            try (ResultSet r = s.executeQuery("EXPLAIN (GENERIC_PLAN) " + sql)) {
+                while (r.next()) {
+                    lines.add(r.getString(1));
+                }
+            }
+            return String.join("\n", lines);
+        }
+    }
+}

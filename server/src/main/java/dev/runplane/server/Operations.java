@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.PoolMetrics;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -127,18 +128,25 @@ public final class Operations implements AutoCloseable {
         draining.tryEmitEmpty();
     }
 
-    private void registerGauges(Database database) {
-        PoolMetrics pool = database.pool().getMetrics().orElse(null);
-        if (pool != null) {
-            Gauge.builder("runplane.db.pool.acquired", pool, PoolMetrics::acquiredSize)
-                    .description("Connections in use").register(registry);
-            Gauge.builder("runplane.db.pool.idle", pool, PoolMetrics::idleSize)
-                    .description("Idle connections").register(registry);
-            Gauge.builder("runplane.db.pool.pending", pool, PoolMetrics::pendingAcquireSize)
-                    .description("Callers waiting for a connection").register(registry);
-            Gauge.builder("runplane.db.pool.max", pool, PoolMetrics::getMaxAllocatedSize)
-                    .description("Pool size").register(registry);
+    /** The gauges of one pool, tagged {@code pool} (see Database: "main" and "custom-plans"). */
+    private void registerPoolGauges(String name, ConnectionPool connections) {
+        PoolMetrics pool = connections.getMetrics().orElse(null);
+        if (pool == null) {
+            return;
         }
+        Gauge.builder("runplane.db.pool.acquired", pool, PoolMetrics::acquiredSize).tag("pool", name)
+                .description("Connections in use").register(registry);
+        Gauge.builder("runplane.db.pool.idle", pool, PoolMetrics::idleSize).tag("pool", name)
+                .description("Idle connections").register(registry);
+        Gauge.builder("runplane.db.pool.pending", pool, PoolMetrics::pendingAcquireSize).tag("pool", name)
+                .description("Callers waiting for a connection").register(registry);
+        Gauge.builder("runplane.db.pool.max", pool, PoolMetrics::getMaxAllocatedSize).tag("pool", name)
+                .description("Pool size").register(registry);
+    }
+
+    private void registerGauges(Database database) {
+        registerPoolGauges("main", database.pool());
+        registerPoolGauges("custom-plans", database.customPlans());
         Gauge.builder("runplane.db.up", this, o -> o.databaseUp ? 1 : 0)
                 .description("1 while the database answers").register(registry);
         MultiGauge byStatus = MultiGauge.builder("runplane.executions")

@@ -40,8 +40,13 @@ public final class Database implements AutoCloseable {
         migrate(address);
         ConnectionPool pool = pool("runplane", configuration(address, "runplane", KEYED_STATEMENTS), poolSize);
         ConnectionPool customPlans = pool("runplane-custom-plans", configuration(address, "runplane-custom-plans",
-                Map.of("plan_cache_mode", "force_custom_plan")), poolSize);
+                Map.of("plan_cache_mode", "force_custom_plan")), customPlanPoolSize(poolSize));
         return new Database(address, pool, customPlans);
+    }
+
+    /** Searches, the reaper and metrics need fewer connections than the request path: half, at least 2. */
+    public static int customPlanPoolSize(int poolSize) {
+        return Math.max(2, poolSize / 2);
     }
 
     private static ConnectionPool pool(String name, PostgresqlConnectionConfiguration configuration, int size) {

@@ -117,7 +117,8 @@ class MetricsTest {
             Matcher count = RUN_COUNT.matcher(response.body());
             assertTrue(count.find(), response.body());
             assertEquals("1", count.group(1));
-            assertTrue(response.body().contains("runplane_db_pool_max"), response.body());
+            assertTrue(response.body().contains("runplane_db_pool_max{pool=\"main\"}"), response.body());
+            assertTrue(response.body().contains("runplane_db_pool_max{pool=\"custom-plans\"}"), response.body());
             assertTrue(response.body().contains("runplane_db_up 1.0"), response.body());
         }
     }

@@ -50,6 +50,8 @@ import java.util.regex.Pattern;
  */
 public final class WorkerBenchmark {
 
+    private static final int PEER_RUNS = 2;
+
     public static void main(String[] args) throws Exception {
         int executions = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int producers = args.length > 1 ? Integer.parseInt(args[1]) : 8;
@@ -92,9 +94,13 @@ public final class WorkerBenchmark {
                     }
                 }
             }
-            double peer = peer(address, executions, peerThreads, producers);
+            // The peer runs twice and its best run counts, as Runplane's best phase does (the machine is noisy).
+            double peer = 0;
+            for (int run = 0; run < PEER_RUNS; run++) {
+                peer = Math.max(peer, peer(address, executions, peerThreads, producers));
+            }
             if (peer > 0) {
-                System.out.printf("ratio runplane best / db-scheduler lock-and-fetch = %.2f%n", best / peer);
+                System.out.printf("ratio runplane best / db-scheduler lock-and-fetch best = %.2f%n", best / peer);
             }
         } finally {
             try (var paths = Files.walk(dataDir)) { // the scratch database: tens of MB per run

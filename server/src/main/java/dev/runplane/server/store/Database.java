@@ -45,7 +45,7 @@ public final class Database implements AutoCloseable {
     }
 
     /** Searches, the reaper and metrics need fewer connections than the request path: half, at least 2. */
-    public static int customPlanPoolSize(int poolSize) {
+    private static int customPlanPoolSize(int poolSize) {
         return Math.max(2, poolSize / 2);
     }
 

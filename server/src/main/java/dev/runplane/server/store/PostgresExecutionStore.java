@@ -32,7 +32,8 @@ import reactor.core.publisher.Mono;
 public final class PostgresExecutionStore implements ExecutionStore {
 
     /** The event's snapshot: the row as written, less the bulky and derived columns. */
-    private static final String SNAPSHOT = "to_jsonb(e) - 'inputs' - 'outputs' - 'from_status'";
+    /** The event's snapshot: the row as written, less the bulky columns and the lease token (a credential). */
+    private static final String SNAPSHOT = "to_jsonb(e) - 'inputs' - 'outputs' - 'from_status' - 'lease_token'";
 
     /**
      * Inserts an execution and its first event, or nothing when a unique index (request_id, or the

@@ -152,6 +152,28 @@ class WorkerServiceTest {
     }
 
     @Test
+    void theEventLogKeepsNoLeaseToken() throws Exception {
+        Execution queued = run("no-token-in-log", 0, 1);
+        Assignment assignment = claimOne("no-token-in-log");
+        server.workers().heartbeat(HeartbeatRequest.newBuilder().setLease(assignment.getLease())
+                .setMessage("working").build());
+        try (Connection c = TestPostgres.jdbc(server.database());
+             PreparedStatement s = c.prepareStatement("SELECT (SELECT lease_token FROM executions WHERE id = ?::uuid),"
+                     + " count(*), count(*) FILTER (WHERE snapshot -> 'lease_token' IS NOT NULL)"
+                     + " FROM execution_events WHERE execution_id = ?::uuid")) {
+            s.setString(1, queued.getId());
+            s.setString(2, queued.getId());
+            try (ResultSet row = s.executeQuery()) {
+                assertTrue(row.next());
+                assertEquals(assignment.getLease().getToken(), row.getString(1), "the row holds the token");
+                assertEquals(3, row.getLong(2), "queued, claimed, progress");
+                assertEquals(0, row.getLong(3), "no snapshot holds it");
+            }
+        }
+        complete(assignment.getLease());
+    }
+
+    @Test
     void oneWorkerGetsExecutionsInPriorityThenFifoOrder() {
         List<String> expected = new ArrayList<>();
         Execution low1 = run("prio", -5, 1);

@@ -177,6 +177,8 @@ class DatabaseOutageTest {
         }
         long last = log.get(log.size() - 1);
         await("the watcher reaches the end of the log", () -> {
+            // A stream that ended otherwise than UNAVAILABLE is not resumed: say how, at once.
+            assertEquals(Set.of(), watcher.otherEnds(), "the watcher's streams ended otherwise");
             List<Long> seen = watcher.sequences();
             return !seen.isEmpty() && seen.get(seen.size() - 1) == last;
         }, Duration.ofSeconds(30));

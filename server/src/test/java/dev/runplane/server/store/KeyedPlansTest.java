@@ -34,7 +34,8 @@ class KeyedPlansTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"claim", "complete batch", "heartbeat", "fail", "cancel", "hub read"})
+    @ValueSource(strings = {"claim", "complete batch", "heartbeat", "fail", "cancel", "hub read", "history by revision",
+            "history by position"})
     void genericPlansUseIndexes(String name) throws SQLException {
         String plan = genericPlan(statements().get(name), Database.KEYED_STATEMENTS);
         assertTrue(plan.contains("Index"), plan);
@@ -54,7 +55,9 @@ class KeyedPlansTest {
                 "heartbeat", PostgresWorkerStore.HEARTBEAT_SQL,
                 "fail", PostgresWorkerStore.FAIL_SQL,
                 "cancel", PostgresExecutionStore.TransitionSql.build(Action.CANCEL),
-                "hub read", EventHub.READ_SQL);
+                "hub read", EventHub.READ_SQL,
+                "history by revision", EventLog.AFTER_REVISION_SQL,
+                "history by position", EventLog.RANGE_SQL);
     }
 
     private static String genericPlan(String sql, Map<String, String> settings) throws SQLException {

@@ -36,7 +36,8 @@ public final class Main implements Callable<Integer> {
     String databaseUrl;
 
     @Option(names = "--db-pool-size", defaultValue = "${env:RUNPLANE_DB_POOL_SIZE:-16}",
-            description = "Database connections in the pool (env RUNPLANE_DB_POOL_SIZE; default ${DEFAULT-VALUE}).")
+            description = "Connections of the main database pool; half as many more (at least 2) serve searches "
+                    + "and the reaper (env RUNPLANE_DB_POOL_SIZE; default ${DEFAULT-VALUE}).")
     int poolSize;
 
     @Option(names = "--drain-time", defaultValue = "${env:RUNPLANE_DRAIN_TIME:-10s}",

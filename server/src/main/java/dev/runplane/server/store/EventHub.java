@@ -69,6 +69,7 @@ public final class EventHub implements AutoCloseable {
     private final PostgresqlConnectionFactory connections;
     private final Duration pollInterval;
     private final int watcherCapacity;
+    private final String listenSql;
     private final Scheduler delivery = Schedulers.parallel();
 
     // Guarded by "this": the position and the watchers change together, so that a watcher that joins
@@ -92,9 +93,15 @@ public final class EventHub implements AutoCloseable {
      * @param watcherCapacity how many events each watcher may have waiting before it is ended
      */
     public EventHub(PostgresqlConnectionFactory connections, Duration pollInterval, int watcherCapacity) {
+        this(connections, pollInterval, watcherCapacity, "LISTEN " + CHANNEL);
+    }
+
+    /** @param listenSql the statement that subscribes to notifications (tests pass one the server refuses) */
+    EventHub(PostgresqlConnectionFactory connections, Duration pollInterval, int watcherCapacity, String listenSql) {
         this.connections = connections;
         this.pollInterval = pollInterval;
         this.watcherCapacity = watcherCapacity;
+        this.listenSql = listenSql;
     }
 
     /** Takes the current end of the log as the starting position (blocking: start-up only), then follows it. */
@@ -129,7 +136,7 @@ public final class EventHub implements AutoCloseable {
         connects.incrementAndGet();
         Flux<Object> notifications = connection.getNotifications().onBackpressureBuffer().map(n -> (Object) n)
                 .publish().autoConnect(0); // subscribed before LISTEN: nothing sent in between is dropped
-        Mono<Boolean> listen = connection.createStatement("LISTEN " + CHANNEL).execute()
+        Mono<Boolean> listen = connection.createStatement(listenSql).execute()
                 .flatMap(r -> r.getRowsUpdated()).then(Mono.just(true))
                 .timeout(READ_TIMEOUT) // a connection broken mid-request may never answer
                 .onErrorResume(EventHub::listenUnsupported, e -> {

@@ -1,0 +1,59 @@
+package dev.runplane.server.store;
+
+import dev.runplane.server.core.ExecutionEvent;
+import dev.runplane.server.core.ExecutionMode;
+import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.NewExecution;
+import dev.runplane.server.core.Trigger;
+import dev.runplane.server.testing.TestPostgres;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A database that refuses LISTEN (here: a statement it cannot parse, SQLSTATE 42601) leaves the hub
+ * polling every 100 ms: events written by another store, with no local wake-up and no notification,
+ * still arrive, long before the hub's regular interval (one minute here) would read them.
+ */
+class HubWithoutListenTest {
+
+    @Test
+    void withoutListenTheHubPollsAndDeliversEveryEvent() throws Exception {
+        Database database = Database.open(TestPostgres.newDatabase(), 2);
+        EventHub hub = new EventHub(database.dedicatedConnections("hub-without-listen"), Duration.ofMinutes(1), 100,
+                "LISTEN 1");
+        try {
+            LinkedBlockingQueue<ExecutionEvent> delivered = new LinkedBlockingQueue<>();
+            hub.onEvents(delivered::addAll);
+            hub.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (hub.connects() == 0 && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(5); // polling a condition with a deadline
+            }
+            assertEquals(1, hub.connects());
+            assertFalse(hub.listening(), "LISTEN was refused");
+
+            PostgresExecutionStore store = new PostgresExecutionStore(database.pool()); // no link to this hub
+            for (int i = 0; i < 3; i++) {
+                UUID id = store.create(new NewExecution("no-listen", ExecutionMode.PRODUCTION, 0, Map.of(), "{}",
+                        Trigger.api(), null, null, null, null, null, 1, null, null)).block().id();
+                ExecutionEvent event = delivered.poll(5, TimeUnit.SECONDS);
+                assertNotNull(event, "event " + i + " arrived by polling");
+                assertEquals(id, event.executionId());
+                assertEquals(ExecutionStatus.QUEUED, event.toStatus());
+            }
+            assertTrue(delivered.isEmpty(), "each event once");
+        } finally {
+            hub.close();
+            database.close();
+        }
+    }
+}

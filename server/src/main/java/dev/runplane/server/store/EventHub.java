@@ -48,7 +48,18 @@ public final class EventHub implements AutoCloseable {
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration FALLBACK_POLL = Duration.ofMillis(100);
 
-    private static final String START_SQL = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin";
+    /*
+     * Where the hub starts: every transaction below xmin has ended, so the log's last event below it
+     * is the last one before the start, and nothing can still be written between the two. Starting
+     * from that event (rather than from (xmin, 0)) gives a stream that joins before the hub has
+     * delivered anything a real resume point: its sequence. An empty log starts from (xmin, 0).
+     */
+    static final String START_SQL = Sql.compact("""
+            SELECT s.xmin::text AS xmin, e.xid::text AS xid_text, e.sequence
+            FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s
+            LEFT JOIN LATERAL (SELECT xid, sequence FROM execution_events WHERE xid < s.xmin
+                               ORDER BY xid DESC, sequence DESC LIMIT 1) e ON true
+            """);
     /*
      * The settled rows after the position, then at most one row that is not settled yet: if there is
      * one, a transaction older than it is still running and the hub looks again shortly. Both parts
@@ -108,9 +119,11 @@ public final class EventHub implements AutoCloseable {
     public EventHub start() {
         EventPosition start = Mono.usingWhen(connections.create(),
                 c -> Mono.from(c.createStatement(START_SQL).execute())
-                        .flatMap(r -> Mono.from(r.map((row, meta) -> row.get("xmin", String.class)))),
+                        .flatMap(r -> Mono.from(r.map((row, meta) -> row.get("xid_text", String.class) == null
+                                ? new EventPosition(Long.parseUnsignedLong(row.get("xmin", String.class)), 0)
+                                : new EventPosition(Long.parseUnsignedLong(row.get("xid_text", String.class)),
+                                        row.get("sequence", Long.class))))),
                 PostgresqlConnection::close)
-                .map(xmin -> new EventPosition(Long.parseUnsignedLong(xmin), 0))
                 .block(Duration.ofSeconds(30));
         synchronized (this) {
             position = start;

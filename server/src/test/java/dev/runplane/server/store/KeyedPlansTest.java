@@ -35,7 +35,7 @@ class KeyedPlansTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"claim", "complete batch", "heartbeat", "fail", "cancel", "hub read", "history by revision",
-            "history by position"})
+            "history by position", "hub start"})
     void genericPlansUseIndexes(String name) throws SQLException {
         String plan = genericPlan(statements().get(name), Database.KEYED_STATEMENTS);
         assertTrue(plan.contains("Index"), plan);
@@ -57,7 +57,8 @@ class KeyedPlansTest {
                 "cancel", PostgresExecutionStore.TransitionSql.build(Action.CANCEL),
                 "hub read", EventHub.READ_SQL,
                 "history by revision", EventLog.AFTER_REVISION_SQL,
-                "history by position", EventLog.RANGE_SQL);
+                "history by position", EventLog.RANGE_SQL,
+                "hub start", EventHub.START_SQL);
     }
 
     private static String genericPlan(String sql, Map<String, String> settings) throws SQLException {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.rpc.ErrorInfo;
+import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.StreamRecorder;
 import dev.runplane.server.testing.TestPostgres;
@@ -69,6 +70,30 @@ class WatchFromNowResumeTest {
                 }
             }
             assertEquals(log, seen, "exactly the quiet pipeline's events, in log order");
+        }
+    }
+
+    @Test
+    void aStreamJoiningBeforeTheHubDeliveredAnythingResumesFromTheLastEventBeforeItStarted() throws Exception {
+        DatabaseAddress database = TestPostgres.newDatabase();
+        try (TestServer before = TestServer.start(database)) {
+            new Transitioner(before.app().database().pool()).createAndCycle("earlier", 2, 0, 1).blockLast();
+        }
+        try (TestServer server = TestServer.start(database);
+             Connection jdbc = TestPostgres.jdbc(server.database()); Statement sql = jdbc.createStatement()) {
+            long lastBeforeStart = longValue(sql, "SELECT max(sequence) FROM execution_events");
+            StreamRecorder<WatchExecutionsResponse> quiet = watch(server, request("fresh", 0));
+            server.awaitWatchers(1);
+            server.app().eventHub().endWatchersForOutage();
+            StatusRuntimeException ended = (StatusRuntimeException) quiet.awaitEnd(WAIT);
+            ErrorInfo info = Errors.errorInfo(ended).orElseThrow();
+            assertEquals(Long.toString(lastBeforeStart), info.getMetadataOrThrow("after_sequence"),
+                    "resume point = the last event before the hub started, not 0 (which means from now)");
+
+            new Transitioner(server.app().database().pool()).createAndCycle("fresh", 1, 0, 1).blockLast();
+            StreamRecorder<WatchExecutionsResponse> resumed = watch(server,
+                    request("fresh", Long.parseLong(info.getMetadataOrThrow("after_sequence"))));
+            assertEquals(3, resumed.awaitCount(3, WAIT).size(), "the fresh pipeline's three events, none missed");
         }
     }
 

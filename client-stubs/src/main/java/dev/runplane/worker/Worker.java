@@ -22,9 +22,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,9 +40,11 @@ import java.util.concurrent.TimeUnit;
  * ...
  * worker.close(); // graceful: stops claiming, lets running handlers finish
  * }</pre>
- * Each of the {@code concurrency} slots long-polls for one execution at a time; one thread
- * heartbeats every running task, which extends its lease, sends its progress and steps, and learns
- * of a Cancel. A handler's return value Completes the attempt, an exception Fails it.
+ * One thread long-polls for as many executions as there are idle slots (at most 100 per Poll) and
+ * hands each to an idle slot, so a worker with many slots claims in batches instead of holding one
+ * Poll per slot; one thread heartbeats every running task, which extends its lease, sends its
+ * progress and steps, and learns of a Cancel. A handler's return value Completes the attempt, an
+ * exception Fails it.
  */
 public final class Worker implements AutoCloseable {
 
@@ -47,7 +52,17 @@ public final class Worker implements AutoCloseable {
 
     private final Builder config;
     private final WorkerServiceGrpc.WorkerServiceBlockingStub stub;
+    /** The most executions one Poll may claim (the server's limit). */
+    private static final int MAX_CLAIM = 100;
+    /** Handed to an idle slot to end it. */
+    private static final Assignment STOP = Assignment.getDefaultInstance();
+
     private final List<Thread> slots = new ArrayList<>();
+    private Thread claimer;
+    /** One permit per idle slot: the claimer takes them before it claims, so every claim has a slot waiting. */
+    private final Semaphore idleSlots = new Semaphore(0);
+    /** Claimed executions on their way to the idle slots, then one STOP per slot. */
+    private final BlockingQueue<Assignment> handOff = new LinkedBlockingQueue<>();
     private final Set<Task> running = ConcurrentHashMap.newKeySet();
     private final Set<Context.CancellableContext> polls = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService heartbeats;
@@ -67,7 +82,7 @@ public final class Worker implements AutoCloseable {
         return new Builder(channel);
     }
 
-    /** Starts the slots and the heartbeat thread. */
+    /** Starts the slots, the claiming thread and the heartbeat thread. */
     public synchronized Worker start() {
         long every = config.heartbeatInterval.toMillis();
         heartbeats.scheduleWithFixedDelay(this::heartbeatAll, every, every, TimeUnit.MILLISECONDS);
@@ -76,6 +91,8 @@ public final class Worker implements AutoCloseable {
             slot.start();
             slots.add(slot);
         }
+        claimer = new Thread(this::claimLoop, "runplane-worker-claimer");
+        claimer.start();
         return this;
     }
 
@@ -84,28 +101,58 @@ public final class Worker implements AutoCloseable {
         return running.size();
     }
 
+    /** A slot: says it is idle, takes the next execution handed to it, runs it; until told to stop. */
     private void slotLoop() {
-        long backoff = 100;
-        while (!stopping) {
+        while (true) {
+            idleSlots.release();
+            Assignment assignment;
             try {
-                PollResponse response = poll();
-                backoff = 100;
-                for (Assignment assignment : response.getAssignmentsList()) {
-                    execute(assignment);
+                assignment = handOff.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (assignment == STOP) {
+                return;
+            }
+            execute(assignment);
+        }
+    }
+
+    /** Claims as many executions as there are idle slots, hands them out, and again; then stops the slots. */
+    private void claimLoop() {
+        long backoff = 100;
+        try {
+            while (!stopping) {
+                idleSlots.acquire();
+                int idle = 1 + idleSlots.drainPermits();
+                int claim = Math.min(idle, MAX_CLAIM);
+                idleSlots.release(idle - claim);
+                List<Assignment> claimed = List.of();
+                try {
+                    claimed = poll(claim).getAssignmentsList();
+                    backoff = 100;
+                } catch (StatusRuntimeException e) {
+                    if (!stopping) {
+                        log.log(System.Logger.Level.WARNING, "Poll failed (" + e.getStatus() + "); retrying in "
+                                + backoff + " ms");
+                        sleep(backoff);
+                        backoff = Math.min(backoff * 2, 5_000);
+                    }
                 }
-            } catch (StatusRuntimeException e) {
-                if (stopping) {
-                    return;
-                }
-                log.log(System.Logger.Level.WARNING, "Poll failed (" + e.getStatus() + "); retrying in " + backoff + " ms");
-                sleep(backoff);
-                backoff = Math.min(backoff * 2, 5_000);
+                handOff.addAll(claimed); // each goes to a slot that gave its permit and waits
+                idleSlots.release(claim - claimed.size());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            for (int i = 0; i < slots.size(); i++) {
+                handOff.add(STOP); // the idle slots end now, the busy ones when their task is done
             }
         }
     }
 
     /** One long-poll, cancellable by {@link #close()}. */
-    private PollResponse poll() {
+    private PollResponse poll(int max) {
         Context.CancellableContext context = Context.current().withCancellation();
         polls.add(context);
         try {
@@ -116,7 +163,7 @@ public final class Worker implements AutoCloseable {
                     .poll(PollRequest.newBuilder()
                             .setWorkerId(config.workerId)
                             .addAllPipelines(config.handlers.keySet())
-                            .setMaxExecutions(1)
+                            .setMaxExecutions(max)
                             .setMaxWait(Durations.fromMillis(config.maxWait.toMillis()))
                             .setLeaseDuration(Durations.fromMillis(config.leaseDuration.toMillis()))
                             .build()));
@@ -219,6 +266,13 @@ public final class Worker implements AutoCloseable {
     public void close() {
         stopping = true;
         polls.forEach(context -> context.cancel(null));
+        Thread claiming;
+        synchronized (this) {
+            claiming = claimer;
+        }
+        if (claiming != null) {
+            claiming.interrupt(); // it may wait for an idle slot; on its way out it stops the slots
+        }
         long deadline = System.nanoTime() + config.drainTime.toNanos();
         for (Thread slot : slots) {
             long left = deadline - System.nanoTime();

@@ -8,11 +8,25 @@ import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionStatus;
 import dev.runplane.v1.GetExecutionRequest;
+import dev.runplane.v1.PollResponse;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.StepStatus;
 import dev.runplane.worker.TaskFailure;
 import dev.runplane.worker.Worker;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -80,6 +94,54 @@ class WorkerLibraryTest {
             assertEquals("10 rows", done.getSteps(0).getMessage());
             assertEquals(StepStatus.STEP_STATUS_SUCCEEDED, done.getSteps(0).getStatus());
         }
+    }
+
+    @Test
+    void aWorkerClaimsForAllItsIdleSlotsAtOnceAndRunsThemConcurrently() throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            ids.add(run("batch-claims", 1).getId());
+        }
+        List<Integer> claimedPerPoll = new CopyOnWriteArrayList<>();
+        Channel counted = ClientInterceptors.intercept(server.channel(), new ClientInterceptor() {
+            @Override
+            public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
+                                                         Channel next) {
+                return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    public void start(Listener<R> listener, Metadata headers) {
+                        super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                            @Override
+                            public void onMessage(R message) {
+                                if (message instanceof PollResponse poll && poll.getAssignmentsCount() > 0) {
+                                    claimedPerPoll.add(poll.getAssignmentsCount());
+                                }
+                                super.onMessage(message);
+                            }
+                        }, headers);
+                    }
+                };
+            }
+        });
+        AtomicInteger runningNow = new AtomicInteger();
+        AtomicInteger mostAtOnce = new AtomicInteger();
+        CountDownLatch allSlotsBusy = new CountDownLatch(8);
+        try (Worker w = Worker.builder(counted).concurrency(8).leaseDuration(Duration.ofSeconds(2))
+                .maxWait(Duration.ofSeconds(1)).handle("batch-claims", task -> {
+                    mostAtOnce.accumulateAndGet(runningNow.incrementAndGet(), Math::max);
+                    allSlotsBusy.countDown();
+                    allSlotsBusy.await(20, TimeUnit.SECONDS); // the first eight wait for each other
+                    runningNow.decrementAndGet();
+                    return Struct.getDefaultInstance();
+                }).build().start()) {
+            for (String id : ids) {
+                await(id, e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_SUCCEEDED);
+            }
+        }
+        assertEquals(8, mostAtOnce.get(), "eight handlers at once");
+        assertEquals(20, claimedPerPoll.stream().mapToInt(Integer::intValue).sum(), "each claimed once");
+        assertTrue(claimedPerPoll.stream().anyMatch(n -> n > 1), "Polls claimed several at once: " + claimedPerPoll);
+        assertTrue(claimedPerPoll.stream().allMatch(n -> n <= 8), "never more than the slots: " + claimedPerPoll);
     }
 
     @Test

@@ -50,13 +50,13 @@ public final class Worker implements AutoCloseable {
 
     private static final System.Logger log = System.getLogger(Worker.class.getName());
 
-    private final Builder config;
-    private final WorkerServiceGrpc.WorkerServiceBlockingStub stub;
     /** The most executions one Poll may claim (the server's limit). */
     private static final int MAX_CLAIM = 100;
-    /** Handed to an idle slot to end it. */
-    private static final Assignment STOP = Assignment.getDefaultInstance();
+    /** Handed to an idle slot to end it: an instance of its own, told apart by identity. */
+    private static final Assignment STOP = Assignment.newBuilder().build();
 
+    private final Builder config;
+    private final WorkerServiceGrpc.WorkerServiceBlockingStub stub;
     private final List<Thread> slots = new ArrayList<>();
     private Thread claimer;
     /** One permit per idle slot: the claimer takes them before it claims, so every claim has a slot waiting. */

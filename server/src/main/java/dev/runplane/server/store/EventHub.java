@@ -5,6 +5,7 @@ import dev.runplane.server.core.WatchFilter;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
 import io.r2dbc.postgresql.api.PostgresqlConnection;
 import io.r2dbc.spi.R2dbcException;
+import io.r2dbc.spi.Row;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -119,10 +120,7 @@ public final class EventHub implements AutoCloseable {
     public EventHub start() {
         EventPosition start = Mono.usingWhen(connections.create(),
                 c -> Mono.from(c.createStatement(START_SQL).execute())
-                        .flatMap(r -> Mono.from(r.map((row, meta) -> row.get("xid_text", String.class) == null
-                                ? new EventPosition(Long.parseUnsignedLong(row.get("xmin", String.class)), 0)
-                                : new EventPosition(Long.parseUnsignedLong(row.get("xid_text", String.class)),
-                                        row.get("sequence", Long.class))))),
+                        .flatMap(r -> Mono.from(r.map((row, meta) -> startPosition(row)))),
                 PostgresqlConnection::close)
                 .block(Duration.ofSeconds(30));
         synchronized (this) {
@@ -167,6 +165,13 @@ public final class EventHub implements AutoCloseable {
             return Mono.just(ok).concatWith(wakeUps.onBackpressureLatest().concatMap(w -> catchUp(connection, 0), 1)
                     .then(Mono.empty()));
         });
+    }
+
+    /** The log's last event before the start, or (xmin, 0) when there is none (START_SQL). */
+    private static EventPosition startPosition(Row row) {
+        String xid = row.get("xid_text", String.class);
+        return xid == null ? EventPosition.of(row.get("xmin", String.class), 0)
+                : EventPosition.of(xid, row.get("sequence", Long.class));
     }
 
     /** An engine without LISTEN answers "feature not supported" or a syntax error; anything else is a failure. */

@@ -59,8 +59,8 @@ final class EventLog {
     /** Where the event with this sequence sits in the log; empty if there is none. */
     Mono<EventPosition> positionOf(long sequence) {
         return query(c -> Flux.from(c.createStatement(POSITION_SQL).bind(0, sequence).execute())
-                .flatMap(r -> r.map((row, meta) -> new EventPosition(
-                        Long.parseUnsignedLong(row.get("xid_text", String.class)), sequence)))).next();
+                .flatMap(r -> r.map((row, meta) -> EventPosition.of(row.get("xid_text", String.class), sequence))))
+                .next();
     }
 
     /** The events after {@code from} up to and including {@code to}, in log order, page by page on demand. */
@@ -87,8 +87,7 @@ final class EventLog {
     /** One row of {@link #COLUMNS}, with its place in the log. */
     static LoggedEvent read(Row row) {
         ExecutionEvent event = event(row);
-        return new LoggedEvent(new EventPosition(Long.parseUnsignedLong(row.get("xid_text", String.class)),
-                event.sequence()), event);
+        return new LoggedEvent(EventPosition.of(row.get("xid_text", String.class), event.sequence()), event);
     }
 
     /**

@@ -21,4 +21,9 @@ record EventPosition(long xid, long sequence) implements Comparable<EventPositio
     String xidText() {
         return Long.toUnsignedString(xid);
     }
+
+    /** The position of an xid read as text ({@link #xidText}'s inverse) and a sequence. */
+    static EventPosition of(String xidText, long sequence) {
+        return new EventPosition(Long.parseUnsignedLong(xidText), sequence);
+    }
 }

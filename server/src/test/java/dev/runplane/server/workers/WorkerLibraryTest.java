@@ -53,7 +53,11 @@ class WorkerLibraryTest {
     }
 
     private static Worker.Builder worker() {
-        return Worker.builder(server.channel()).leaseDuration(Duration.ofSeconds(2)).maxWait(Duration.ofSeconds(1));
+        return worker(server.channel());
+    }
+
+    private static Worker.Builder worker(Channel channel) {
+        return Worker.builder(channel).leaseDuration(Duration.ofSeconds(2)).maxWait(Duration.ofSeconds(1));
     }
 
     private static Execution run(String pipeline, int maxAttempts) {
@@ -126,14 +130,13 @@ class WorkerLibraryTest {
         AtomicInteger runningNow = new AtomicInteger();
         AtomicInteger mostAtOnce = new AtomicInteger();
         CountDownLatch allSlotsBusy = new CountDownLatch(8);
-        try (Worker w = Worker.builder(counted).concurrency(8).leaseDuration(Duration.ofSeconds(2))
-                .maxWait(Duration.ofSeconds(1)).handle("batch-claims", task -> {
-                    mostAtOnce.accumulateAndGet(runningNow.incrementAndGet(), Math::max);
-                    allSlotsBusy.countDown();
-                    allSlotsBusy.await(20, TimeUnit.SECONDS); // the first eight wait for each other
-                    runningNow.decrementAndGet();
-                    return Struct.getDefaultInstance();
-                }).build().start()) {
+        try (Worker w = worker(counted).concurrency(8).handle("batch-claims", task -> {
+                mostAtOnce.accumulateAndGet(runningNow.incrementAndGet(), Math::max);
+                allSlotsBusy.countDown();
+                allSlotsBusy.await(20, TimeUnit.SECONDS); // the first eight wait for each other
+                runningNow.decrementAndGet();
+                return Struct.getDefaultInstance();
+            }).build().start()) {
             for (String id : ids) {
                 await(id, e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_SUCCEEDED);
             }

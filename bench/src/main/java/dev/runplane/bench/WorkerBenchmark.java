@@ -46,7 +46,9 @@ import java.util.regex.Pattern;
  * with one CompleteBatch call instead of a Complete per execution; {@code no-notify} disables the
  * V1 per-statement NOTIFY trigger (pollers then rely on in-process signals, enough for one
  * replica): it shows what the trigger's commit-time lock costs; {@code stats} loads pg_stat_statements
- * and prints, after each phase, where PostgreSQL spent its time per executed execution.
+ * and prints, after each phase, where PostgreSQL spent its time per executed execution; {@code no-peer}
+ * skips the peer (to compare variants of Runplane quickly). A worker count of 0 is a phase of Runs
+ * alone (no workers), which prints the Run rate: the part of the end-to-end cost that Run takes.
  */
 public final class WorkerBenchmark {
 
@@ -87,8 +89,11 @@ public final class WorkerBenchmark {
                     if (stats) {
                         StatementStats.reset(address);
                     }
-                    best = Math.max(best, runplane(app.port(), "bench-" + workers, executions, producers, workers,
-                            claimBatch, batchComplete));
+                    double rate = runplane(app.port(), "bench-" + workers, executions, producers, workers, claimBatch,
+                            batchComplete);
+                    if (workers > 0) { // a Run-only phase is not end to end
+                        best = Math.max(best, rate);
+                    }
                     if (stats) {
                         StatementStats.print(address, executions);
                     }
@@ -96,7 +101,7 @@ public final class WorkerBenchmark {
             }
             // The peer runs twice and its best run counts, as Runplane's best phase does (the machine is noisy).
             double peer = 0;
-            for (int run = 0; run < PEER_RUNS; run++) {
+            for (int run = 0; run < (flags.contains("no-peer") ? 0 : PEER_RUNS); run++) {
                 peer = Math.max(peer, peer(address, executions, peerThreads, producers));
             }
             if (peer > 0) {
@@ -118,7 +123,9 @@ public final class WorkerBenchmark {
         ConcurrentLinkedQueue<Long> claimNanos = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<Long> completeNanos = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<Long> runNanos = new ConcurrentLinkedQueue<>();
-        CountDownLatch done = new CountDownLatch(workers);
+        // With no workers the phase measures Run alone: it ends when the producers have run every execution.
+        boolean runOnly = workers == 0;
+        CountDownLatch done = new CountDownLatch(runOnly ? producers : workers);
         List<Thread> threads = new ArrayList<>();
         for (int w = 0; w < workers; w++) {
             ManagedChannel channel = channel(port, channels);
@@ -164,6 +171,9 @@ public final class WorkerBenchmark {
                     stub.withDeadlineAfter(10, TimeUnit.SECONDS).run(run);
                     runNanos.add(System.nanoTime() - r0);
                 }
+                if (runOnly) {
+                    done.countDown();
+                }
             }, "producer-" + p));
         }
         long start = System.nanoTime();
@@ -177,10 +187,11 @@ public final class WorkerBenchmark {
         long[] claims = sorted(claimNanos);
         long[] completes = sorted(completeNanos);
         long[] runs = sorted(runNanos);
-        double rate = completed.get() / seconds;
-        System.out.printf("runplane workers=%2d n=%d end-to-end=%.0f/s claim(Poll with work) p50=%.2f ms p99=%.2f ms"
+        double rate = (runOnly ? n : completed.get()) / seconds;
+        System.out.printf(runOnly ? "runplane Run only, no workers n=%2$d runs=%3$.0f/s | Run p50=%8$.2f p99=%9$.2f ms%n"
+                        : "runplane workers=%2d n=%d end-to-end=%.0f/s claim(Poll with work) p50=%.2f ms p99=%.2f ms"
                         + " | Complete p50=%.2f p99=%.2f ms | Run p50=%.2f p99=%.2f ms%n",
-                workers, completed.get(), rate, percentile(claims, 0.50), percentile(claims, 0.99),
+                workers, runOnly ? n : completed.get(), rate, percentile(claims, 0.50), percentile(claims, 0.99),
                 percentile(completes, 0.50), percentile(completes, 0.99), percentile(runs, 0.50), percentile(runs, 0.99));
         return rate;
     }

@@ -1,6 +1,7 @@
 package dev.runplane.server.store;
 
 import dev.runplane.server.core.ExecutionEvent;
+import dev.runplane.server.core.ExecutionStatus;
 import dev.runplane.server.core.WatchFilter;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
 import io.r2dbc.postgresql.api.PostgresqlConnection;
@@ -9,6 +10,7 @@ import io.r2dbc.spi.Row;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -68,15 +70,26 @@ public final class EventHub implements AutoCloseable {
      * a sequential scan of the whole log, which found nothing and grew with the table (measured:
      * 1,336 buffers per read at 40,000 events, most of PostgreSQL's CPU under load).
      */
-    static final String READ_SQL = Sql.compact("""
-            (SELECT %1$s, true AS settled FROM execution_events
-              WHERE (xid, sequence) > ($1::text::xid8, $2) AND xid < pg_snapshot_xmin(pg_current_snapshot())
-              ORDER BY xid, sequence LIMIT %2$d)
-            UNION ALL
-            (SELECT %1$s, false AS settled FROM execution_events
-              WHERE (xid, sequence) > ($1::text::xid8, $2) AND xid >= pg_snapshot_xmin(pg_current_snapshot())
-              ORDER BY xid, sequence LIMIT 1)
-            """.formatted(EventLog.COLUMNS, PAGE));
+    static final String READ_SQL = readSql(EventLog.COLUMNS);
+    /*
+     * The same rows when no watcher is joined: only their positions and, for work queued, its
+     * pipeline (to wake this replica's pollers). No snapshot is sent or decoded: under the worker
+     * benchmark the full read was the hub's main cost, for nobody.
+     */
+    static final String LIGHT_READ_SQL = readSql("sequence, xid::text AS xid_text, CASE WHEN to_status = '"
+            + ExecutionStatus.QUEUED.name() + "' THEN snapshot->>'pipeline' END AS queued_pipeline");
+
+    private static String readSql(String columns) {
+        return Sql.compact("""
+                (SELECT %1$s, true AS settled FROM execution_events
+                  WHERE (xid, sequence) > ($1::text::xid8, $2) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+                  ORDER BY xid, sequence LIMIT %2$d)
+                UNION ALL
+                (SELECT %1$s, false AS settled FROM execution_events
+                  WHERE (xid, sequence) > ($1::text::xid8, $2) AND xid >= pg_snapshot_xmin(pg_current_snapshot())
+                  ORDER BY xid, sequence LIMIT 1)
+                """.formatted(columns, PAGE));
+    }
 
     private final PostgresqlConnectionFactory connections;
     private final Duration pollInterval;
@@ -90,6 +103,8 @@ public final class EventHub implements AutoCloseable {
     // Copy-on-write: a watcher ended while the hub offers it an event leaves at once, on the same thread.
     private final Map<UUID, Set<HubWatcher>> byExecution = new HashMap<>();
     private final Set<HubWatcher> filtered = new CopyOnWriteArraySet<>();
+    /** How many watchers are joined: written under "this", read by {@link #wake} without the lock. */
+    private volatile int joined;
 
     private final Sinks.Many<Object> localCommits = Sinks.many().multicast().directBestEffort();
     private final AtomicLong reads = new AtomicLong();
@@ -191,24 +206,28 @@ public final class EventHub implements AutoCloseable {
         synchronized (this) {
             from = position;
         }
+        boolean light = joined == 0;
         reads.incrementAndGet();
         long readStart = System.nanoTime(); // caught up, if it is, as of this read's snapshot
-        return connection.createStatement(READ_SQL).bind(0, from.xidText()).bind(1, from.sequence()).execute()
-                .flatMap(r -> r.map((row, meta) -> Boolean.TRUE.equals(row.get("settled", Boolean.class))
-                        ? EventLog.read(row) : PENDING))
+        return connection.createStatement(light ? LIGHT_READ_SQL : READ_SQL)
+                .bind(0, from.xidText()).bind(1, from.sequence()).execute()
+                .flatMap(r -> r.map((row, meta) -> !Boolean.TRUE.equals(row.get("settled", Boolean.class)) ? PENDING
+                        : light ? ReadRow.light(row) : ReadRow.full(EventLog.read(row))))
                 .collectList()
                 .timeout(READ_TIMEOUT)
                 .flatMap(rows -> {
-                    List<LoggedEvent> settled = new ArrayList<>(rows.size());
+                    List<ReadRow> settled = new ArrayList<>(rows.size());
                     boolean pending = false;
-                    for (LoggedEvent row : rows) {
+                    for (ReadRow row : rows) {
                         if (row == PENDING) {
                             pending = true;
                         } else {
                             settled.add(row);
                         }
                     }
-                    deliver(settled);
+                    if (!deliver(settled, light)) {
+                        return Mono.defer(() -> catchUp(connection, retry)); // again, in full
+                    }
                     if (settled.size() < PAGE && !pending) {
                         caughtUpAt = readStart;
                     }
@@ -223,46 +242,90 @@ public final class EventHub implements AutoCloseable {
                 });
     }
 
-    private final List<Consumer<List<ExecutionEvent>>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<Set<String>>> listeners = new CopyOnWriteArrayList<>();
 
-    private static final LoggedEvent PENDING = new LoggedEvent(new EventPosition(0, 0), null);
+    /**
+     * One row of a read: its position, the event (null in a light read) and the pipeline of an
+     * execution it queued (null for any other status).
+     */
+    private record ReadRow(EventPosition position, LoggedEvent logged, String queuedPipeline) {
 
-    private synchronized void deliver(List<LoggedEvent> events) {
-        List<ExecutionEvent> delivered = new ArrayList<>(events.size());
-        for (LoggedEvent event : events) {
-            if (!event.position().isAfter(position)) {
+        static ReadRow full(LoggedEvent logged) {
+            ExecutionEvent event = logged.event();
+            return new ReadRow(logged.position(), logged,
+                    event.toStatus() == ExecutionStatus.QUEUED && event.execution() != null
+                            ? event.execution().pipeline() : null);
+        }
+
+        static ReadRow light(Row row) {
+            return new ReadRow(EventPosition.of(row.get("xid_text", String.class), row.get("sequence", Long.class)),
+                    null, row.get("queued_pipeline", String.class));
+        }
+    }
+
+    private static final ReadRow PENDING = new ReadRow(new EventPosition(0, 0), null, null);
+
+    /**
+     * Moves the position over the rows, offers their events to the watchers and tells the listeners
+     * which pipelines got work. False, moving nothing, when the rows of a light read would reach a
+     * watcher that joined during the read: they must be read again with their events.
+     */
+    private synchronized boolean deliver(List<ReadRow> rows, boolean light) {
+        if (light && joined > 0) {
+            return false;
+        }
+        Set<String> queued = new LinkedHashSet<>();
+        for (ReadRow row : rows) {
+            if (!row.position().isAfter(position)) {
                 continue;
             }
-            position = event.position();
-            delivered.add(event.event());
-            Set<HubWatcher> ofExecution = byExecution.get(event.event().executionId());
-            if (ofExecution != null) {
-                for (HubWatcher watcher : ofExecution) {
-                    watcher.offer(event);
-                }
+            position = row.position();
+            if (row.queuedPipeline() != null) {
+                queued.add(row.queuedPipeline());
             }
-            for (HubWatcher watcher : filtered) {
+            if (row.logged() != null) {
+                offer(row.logged());
+            }
+        }
+        if (!queued.isEmpty()) {
+            for (Consumer<Set<String>> listener : listeners) {
+                listener.accept(queued);
+            }
+        }
+        return true;
+    }
+
+    private void offer(LoggedEvent event) {
+        Set<HubWatcher> ofExecution = byExecution.get(event.event().executionId());
+        if (ofExecution != null) {
+            for (HubWatcher watcher : ofExecution) {
                 watcher.offer(event);
             }
         }
-        if (!delivered.isEmpty()) {
-            for (Consumer<List<ExecutionEvent>> listener : listeners) {
-                listener.accept(delivered);
-            }
+        for (HubWatcher watcher : filtered) {
+            watcher.offer(event);
         }
     }
 
     /**
-     * Calls {@code listener} with the events of each read (in log order, never empty), on the hub's
-     * thread: it must be quick and must not block (waking waiting polls, say).
+     * Calls {@code listener} with the pipelines of the executions each read found queued (in log
+     * order, never empty), on the hub's thread: it must be quick and must not block (waking waiting
+     * polls, say).
      */
-    public void onEvents(Consumer<List<ExecutionEvent>> listener) {
+    public void onQueued(Consumer<Set<String>> listener) {
         listeners.add(listener);
     }
 
-    /** This replica committed events: read now rather than wait for the NOTIFY to come back. */
+    /**
+     * This replica committed events: a watcher here gets them now rather than when the NOTIFY comes
+     * back (within the notifier's few milliseconds). Without watchers nobody here waits for them (work
+     * queued here has woken this replica's pollers already), so the hub reads once per NOTIFY instead
+     * of once per commit: several times fewer reads under load.
+     */
     public void wake() {
-        localCommits.tryEmitNext(Boolean.TRUE); // dropped when a read is already pending: it sees them too
+        if (joined > 0) {
+            localCommits.tryEmitNext(Boolean.TRUE); // dropped when a read is already pending: it sees them too
+        }
     }
 
     /**
@@ -277,17 +340,23 @@ public final class EventHub implements AutoCloseable {
         } else {
             filtered.add(watcher);
         }
+        joined++;
         return watcher;
     }
 
     synchronized void leave(HubWatcher watcher) {
+        boolean removed;
         if (watcher.executionId != null) {
             Set<HubWatcher> set = byExecution.get(watcher.executionId);
-            if (set != null && set.remove(watcher) && set.isEmpty()) {
+            removed = set != null && set.remove(watcher);
+            if (removed && set.isEmpty()) {
                 byExecution.remove(watcher.executionId);
             }
         } else {
-            filtered.remove(watcher);
+            removed = filtered.remove(watcher);
+        }
+        if (removed) {
+            joined--;
         }
     }
 
@@ -300,8 +369,8 @@ public final class EventHub implements AutoCloseable {
     }
 
     /** How many watchers are joined now (for tests and metrics). */
-    public synchronized int watchers() {
-        return filtered.size() + byExecution.values().stream().mapToInt(Set::size).sum();
+    public int watchers() {
+        return joined;
     }
 
     /**

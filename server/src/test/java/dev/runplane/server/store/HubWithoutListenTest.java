@@ -1,13 +1,14 @@
 package dev.runplane.server.store;
 
-import dev.runplane.server.core.ExecutionEvent;
 import dev.runplane.server.core.ExecutionMode;
 import dev.runplane.server.core.ExecutionStatus;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.Trigger;
+import dev.runplane.server.core.WatchFilter;
 import dev.runplane.server.testing.TestPostgres;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -21,9 +22,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A database that refuses LISTEN (here: a statement it cannot parse, SQLSTATE 42601) leaves the hub
  * polling every 100 ms: events written by another store, with no local wake-up and no notification,
- * still arrive, long before the hub's regular interval (one minute here) would read them.
+ * still arrive, long before the hub's regular interval (one minute here) would read them. Without a
+ * watcher the hub reads light (positions and queued pipelines); with one it reads the events whole.
  */
 class HubWithoutListenTest {
+
+    private static UUID create(PostgresExecutionStore store, String pipeline) {
+        return store.create(new NewExecution(pipeline, ExecutionMode.PRODUCTION, 0, Map.of(), "{}",
+                Trigger.api(), null, null, null, null, null, 1, null, null)).block().id();
+    }
 
     @Test
     void withoutListenTheHubPollsAndDeliversEveryEvent() throws Exception {
@@ -31,8 +38,8 @@ class HubWithoutListenTest {
         EventHub hub = new EventHub(database.dedicatedConnections("hub-without-listen"), Duration.ofMinutes(1), 100,
                 "LISTEN 1");
         try {
-            LinkedBlockingQueue<ExecutionEvent> delivered = new LinkedBlockingQueue<>();
-            hub.onEvents(delivered::addAll);
+            LinkedBlockingQueue<Set<String>> queued = new LinkedBlockingQueue<>();
+            hub.onQueued(queued::add);
             hub.start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (hub.connects() == 0 && System.nanoTime() < deadline) {
@@ -43,14 +50,26 @@ class HubWithoutListenTest {
 
             PostgresExecutionStore store = new PostgresExecutionStore(database.pool()); // no link to this hub
             for (int i = 0; i < 3; i++) {
-                UUID id = store.create(new NewExecution("no-listen", ExecutionMode.PRODUCTION, 0, Map.of(), "{}",
-                        Trigger.api(), null, null, null, null, null, 1, null, null)).block().id();
-                ExecutionEvent event = delivered.poll(5, TimeUnit.SECONDS);
-                assertNotNull(event, "event " + i + " arrived by polling");
-                assertEquals(id, event.executionId());
-                assertEquals(ExecutionStatus.QUEUED, event.toStatus());
+                create(store, "no-listen-" + i);
+                assertEquals(Set.of("no-listen-" + i), queued.poll(5, TimeUnit.SECONDS), "read " + i + " by polling");
             }
-            assertTrue(delivered.isEmpty(), "each event once");
+            assertTrue(queued.isEmpty(), "each once");
+
+            HubWatcher watcher = hub.join(null, WatchFilter.ALL);
+            LinkedBlockingQueue<LoggedEvent> watched = new LinkedBlockingQueue<>();
+            var subscription = watcher.events(hub.delivery()).subscribe(watched::add);
+            try {
+                UUID id = create(store, "watched");
+                LoggedEvent event = watched.poll(5, TimeUnit.SECONDS);
+                assertNotNull(event, "the watcher's event arrived by polling");
+                assertEquals(id, event.event().executionId());
+                assertEquals(ExecutionStatus.QUEUED, event.event().toStatus());
+                assertEquals("watched", event.event().execution().pipeline(), "read whole, snapshot included");
+                assertEquals(Set.of("watched"), queued.poll(5, TimeUnit.SECONDS));
+            } finally {
+                subscription.dispose();
+                hub.leave(watcher);
+            }
         } finally {
             hub.close();
             database.close();

@@ -56,6 +56,7 @@ class KeyedPlansTest {
                 "fail", PostgresWorkerStore.FAIL_SQL,
                 "cancel", PostgresExecutionStore.TransitionSql.build(Action.CANCEL),
                 "hub read", EventHub.READ_SQL,
+                "hub light read", EventHub.LIGHT_READ_SQL,
                 "history by revision", EventLog.AFTER_REVISION_SQL,
                 "history by position", EventLog.RANGE_SQL,
                 "hub start", EventHub.START_SQL);

@@ -11,8 +11,11 @@ import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.TriggerKind;
 import java.lang.reflect.Type;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /** Builds domain objects from stored columns. The column names are the schema's (V1 migration). */
 final class ExecutionReader {
@@ -23,6 +26,20 @@ final class ExecutionReader {
             + "request_fingerprint, dedup_key, attempt, max_attempts, max_runtime_ms, scheduled_for, create_time, "
             + "queue_time, start_time, end_time, update_time, worker_id, lease_token, lease_expire_time, cancel_time, "
             + "revision";
+
+    /** Columns an event's snapshot leaves out: the bulky ones, and the lease token (a worker's credential). */
+    private static final Set<String> NOT_IN_SNAPSHOT = Set.of("inputs", "outputs", "lease_token");
+
+    /**
+     * An event's snapshot of the execution row {@code e} of the statement that writes the event (its
+     * RETURNING columns are {@link #COLUMNS}): one {@code jsonb_build_object}. The former
+     * {@code to_jsonb(e) - 'inputs' - ...} built the whole object and then copied it once per key it
+     * removed (and had to remove each statement's extra columns too).
+     */
+    static final String SNAPSHOT = Arrays.stream(COLUMNS.split(", "))
+            .filter(column -> !NOT_IN_SNAPSHOT.contains(column))
+            .map(column -> "'" + column + "', e." + column)
+            .collect(Collectors.joining(", ", "jsonb_build_object(", ")"));
 
     private static final Gson GSON = new Gson();
     private static final Type STRING_MAP = new TypeToken<Map<String, String>>() { }.getType();

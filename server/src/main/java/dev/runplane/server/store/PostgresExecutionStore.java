@@ -31,9 +31,7 @@ import reactor.core.publisher.Mono;
  */
 public final class PostgresExecutionStore implements ExecutionStore {
 
-    /** The event's snapshot: the row as written, less the bulky and derived columns. */
-    /** The event's snapshot: the row as written, less the bulky columns and the lease token (a credential). */
-    private static final String SNAPSHOT = "to_jsonb(e) - 'inputs' - 'outputs' - 'from_status' - 'lease_token'";
+    private static final String SNAPSHOT = ExecutionReader.SNAPSHOT;
 
     /**
      * Inserts an execution and its first event, or nothing when a unique index (request_id, or the
@@ -95,7 +93,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
     public PostgresExecutionStore(ConnectionFactory connections, CoalescingNotifier notifier) {
         this.connections = connections;
         this.notifier = notifier;
-        this.runs = new RunBatcher(connections, notifier, SNAPSHOT,
+        this.runs = new RunBatcher(connections, notifier,
                 pending -> insert(pending.id(), pending.execution(), Action.ENQUEUE, null));
         // The event INSERT evaluates the mark before the statement ends, so before the trigger runs.
         this.insertSql = CoalescingNotifier.marked(INSERT_SQL, notifier);

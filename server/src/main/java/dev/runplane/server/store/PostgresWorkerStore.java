@@ -40,11 +40,7 @@ import reactor.core.publisher.Mono;
  */
 public final class PostgresWorkerStore implements WorkerStore {
 
-    /**
-     * The event's snapshot: the row as written, less the bulky columns, this statement's extras and
-     * the lease token (a credential of the worker holding the execution: the log need not keep it).
-     */
-    private static final String SNAPSHOT = "to_jsonb(e) - 'inputs' - 'outputs' - 'from_status' - 'reason' - 'lease_token'";
+    private static final String SNAPSHOT = ExecutionReader.SNAPSHOT;
 
     private static final String RETURNING = Arrays.stream(ExecutionReader.COLUMNS.split(", "))
             .map(column -> "x." + column).collect(Collectors.joining(", "));

@@ -64,11 +64,11 @@ final class RunBatcher {
     private final Function<Pending, Mono<Execution>> single;
     private final GroupCommit<Pending> batches = new GroupCommit<>(MAX_IN_FLIGHT, RunBatcher::take, this::writeAndAnswer);
 
-    RunBatcher(ConnectionFactory connections, CoalescingNotifier notifier, String snapshot,
+    RunBatcher(ConnectionFactory connections, CoalescingNotifier notifier,
                Function<Pending, Mono<Execution>> single) {
         this.connections = connections;
         this.sql = CoalescingNotifier.marked(BATCH_SQL.formatted(Transitions.create(Action.ENQUEUE).name(),
-                ExecutionReader.COLUMNS, snapshot), notifier);
+                ExecutionReader.COLUMNS, ExecutionReader.SNAPSHOT), notifier);
         this.single = single;
     }
 

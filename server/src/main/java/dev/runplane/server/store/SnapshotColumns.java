@@ -7,7 +7,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
-/** {@link Columns} over an event's snapshot: the row as PostgreSQL's {@code to_jsonb} wrote it. */
+/** {@link Columns} over an event's snapshot: the row as PostgreSQL's {@code jsonb_build_object} wrote it. */
 final class SnapshotColumns implements Columns {
 
     private final JsonObject snapshot;

@@ -62,10 +62,10 @@ public final class LocalWorkSignals implements WorkSignals {
     }
 
     @Override
-    public void signal(String pipeline) {
+    public void signal(String pipeline, int count) {
         for (Group group : groups.values()) {
             if (pipeline == null || group.pipelines.contains(pipeline)) {
-                group.wakeOne();
+                group.wake(pipeline == null ? 1 : count);
             }
         }
         pruneIdleGroups();
@@ -73,14 +73,14 @@ public final class LocalWorkSignals implements WorkSignals {
 
     @Override
     public void pass(Collection<String> pipelines) {
-        group(pipelines).wakeOne();
+        group(pipelines).wake(1);
     }
 
     @Override
-    public Mono<Void> awaitAfter(Collection<String> pipelines, long seen, Duration atMost) {
+    public Mono<Void> awaitAfter(Collection<String> pipelines, int batchSize, long seen, Duration atMost) {
         Group group = group(pipelines);
         return Mono.<Void>create(sink -> {
-            Waiter waiter = new Waiter(sink);
+            Waiter waiter = new Waiter(sink, Math.max(1, batchSize));
             group.waiters.add(waiter);
             sink.onDispose(() -> {
                 if (waiter.done.compareAndSet(false, true)) {
@@ -104,12 +104,14 @@ public final class LocalWorkSignals implements WorkSignals {
             this.pipelines = pipelines;
         }
 
-        void wakeOne() {
+        /** Wakes waiters, oldest first, until their batch sizes cover {@code count} executions. */
+        void wake(int count) {
             generation.incrementAndGet();
+            int covered = 0;
             Waiter waiter;
-            while ((waiter = waiters.poll()) != null) {
+            while (covered < count && (waiter = waiters.poll()) != null) {
                 if (waiter.wake()) {
-                    return;
+                    covered += waiter.batchSize;
                 }
             }
         }
@@ -118,9 +120,11 @@ public final class LocalWorkSignals implements WorkSignals {
     private static final class Waiter {
         final AtomicBoolean done = new AtomicBoolean();
         final MonoSink<Void> sink;
+        final int batchSize;
 
-        Waiter(MonoSink<Void> sink) {
+        Waiter(MonoSink<Void> sink, int batchSize) {
             this.sink = sink;
+            this.batchSize = batchSize;
         }
 
         boolean wake() {

@@ -3,7 +3,10 @@ package dev.runplane.server.core;
 import java.util.UUID;
 import reactor.core.publisher.Mono;
 
-/** An {@link ExecutionStore} that tells this replica's waiting pollers when it queued an execution. */
+/**
+ * An {@link ExecutionStore} that tells this replica's waiting pollers when it queued an execution
+ * (merged per commit when the store hands out a batch inside {@link SignalBatch#together}).
+ */
 public final class SignallingExecutionStore implements ExecutionStore {
 
     private final ExecutionStore store;
@@ -31,7 +34,7 @@ public final class SignallingExecutionStore implements ExecutionStore {
 
     private void signalIfQueued(Execution execution) {
         if (execution.status() == ExecutionStatus.QUEUED) {
-            signals.signal(execution.pipeline());
+            SignalBatch.signal(signals, execution.pipeline());
         }
     }
 }

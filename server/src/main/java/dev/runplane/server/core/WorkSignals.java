@@ -10,17 +10,26 @@ import reactor.core.publisher.Mono;
  * Fed in-process (this replica queued work) and by a listener for other replicas' changes; the
  * event hub can feed it later (it knows each event's pipeline).
  * <p>
- * Pollers are grouped by the pipelines they poll; a signal wakes ONE waiter per matching group (not
- * all of them, which made every Run cost a claim per idle worker), and a poller that claimed work
- * passes the signal on to the next waiter of its group ({@link #pass}).
+ * Pollers are grouped by the pipelines they poll; a signal of n executions wakes, per matching
+ * group, as many waiters as it takes for their batch sizes to cover n (not all of them, which made
+ * every Run cost a claim per idle worker), and a poller that claimed a full batch passes the signal
+ * on to the next waiter of its group ({@link #pass}).
  */
 public interface WorkSignals {
 
     /** A counter of the group's signals; read it BEFORE looking at the queue. */
     long generation(Collection<String> pipelines);
 
-    /** Work of this pipeline may have been queued; null when the pipeline is not known. */
-    void signal(String pipeline);
+    /**
+     * {@code count} executions of this pipeline may have been queued (by one commit); null when the
+     * pipeline is not known, which wakes one waiter of every group.
+     */
+    void signal(String pipeline, int count);
+
+    /** One execution of this pipeline may have been queued; null when the pipeline is not known. */
+    default void signal(String pipeline) {
+        signal(pipeline, 1);
+    }
 
     /** Wakes one more waiter of this group (the caller found work: there may be more). */
     void pass(Collection<String> pipelines);
@@ -28,6 +37,8 @@ public interface WorkSignals {
     /**
      * Completes when this waiter is woken or the group's generation is already past {@code seen}, or
      * after {@code atMost}, whichever comes first. Never fails.
+     *
+     * @param batchSize how many executions the waiter claims at most when woken
      */
-    Mono<Void> awaitAfter(Collection<String> pipelines, long seen, Duration atMost);
+    Mono<Void> awaitAfter(Collection<String> pipelines, int batchSize, long seen, Duration atMost);
 }

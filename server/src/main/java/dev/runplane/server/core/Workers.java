@@ -44,7 +44,7 @@ public final class Workers {
                 return Mono.just(claimed);
             }
             Duration wait = left.compareTo(settings.wakeUpFallback()) < 0 ? left : settings.wakeUpFallback();
-            return Mono.firstWithSignal(signals.awaitAfter(request.pipelines(), seen, wait), stopping.asMono())
+            return Mono.firstWithSignal(signals.awaitAfter(request.pipelines(), request.maxExecutions(), seen, wait), stopping.asMono())
                     .then(Mono.defer(() -> isStopping() ? Mono.just(claimed) : pollUntil(request, deadline)));
         });
     }

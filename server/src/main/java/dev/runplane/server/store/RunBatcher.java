@@ -3,6 +3,7 @@ package dev.runplane.server.store;
 import dev.runplane.server.core.Action;
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.NewExecution;
+import dev.runplane.server.core.SignalBatch;
 import dev.runplane.server.core.Transitions;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
@@ -95,7 +96,7 @@ final class RunBatcher {
         return write(batch)
                 .onErrorResume(error -> !DatabaseErrors.isUnavailable(error) && batch.size() > 1,
                         error -> oneByOne(batch))
-                .doOnNext(outcomes -> deliver(batch, outcomes))
+                .doOnNext(outcomes -> SignalBatch.together(() -> deliver(batch, outcomes))) // one commit: one wake-up
                 .doOnError(error -> batch.forEach(p -> p.sink.error(DatabaseErrors.translate(error))))
                 .onErrorResume(error -> Mono.empty())
                 .then();

@@ -3,8 +3,11 @@ package dev.runplane.server.store;
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.ExecutionMode;
 import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionStore;
 import dev.runplane.server.core.NewExecution;
+import dev.runplane.server.core.SignallingExecutionStore;
 import dev.runplane.server.core.Trigger;
+import dev.runplane.server.testing.RecordingSignals;
 import dev.runplane.server.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -50,9 +53,11 @@ class RunBatcherTest {
 
     @Test
     void concurrentRunsShareStatementsAndEachGetsItsOwnExecution() throws Exception {
+        RecordingSignals signals = new RecordingSignals();
+        ExecutionStore signalling = new SignallingExecutionStore(store, signals);
         List<Mono<Execution>> runs = new ArrayList<>();
         for (int i = 0; i < 400; i++) {
-            runs.add(store.create(run("batch", "{\"i\":" + i + "}")).subscribeOn(Schedulers.parallel()));
+            runs.add(signalling.create(run("batch", "{\"i\":" + i + "}")).subscribeOn(Schedulers.parallel()));
         }
         List<Execution> created = Flux.merge(runs).collectList().block();
 
@@ -72,6 +77,9 @@ class RunBatcherTest {
         long transactions = count("SELECT count(DISTINCT ev.xid) FROM execution_events ev"
                 + " JOIN executions x ON x.id = ev.execution_id WHERE x.pipeline = 'batch'");
         assertTrue(transactions < 400, "transactions for 400 concurrent Runs: " + transactions);
+        // Pollers are woken once per commit, for all of its executions (SignalBatch).
+        assertEquals(transactions, signals.sent().size(), "one signal per commit");
+        assertEquals(400, signals.sent().stream().mapToInt(s -> Integer.parseInt(s.substring("batch x ".length()))).sum());
     }
 
     @Test

@@ -85,11 +85,16 @@ public final class WorkerBenchmark {
                     }
                     System.out.println("(NOTIFY trigger disabled)");
                 }
+                int phase = 0;
                 for (int workers : workerCounts) {
+                    phase++;
                     if (stats) {
                         StatementStats.reset(address);
                     }
-                    double rate = runplane(app.port(), "bench-" + workers, executions, producers, workers, claimBatch,
+                    // Each phase queues into a pipeline of its own, so that phases start alike, as the peer's
+                    // runs start on an empty table (a claim walks its pipeline's part of the queue index from
+                    // the head, where the entries of executions claimed earlier stay until a vacuum).
+                    double rate = runplane(app.port(), "bench-" + phase + "-" + workers, executions, producers, workers, claimBatch,
                             batchComplete);
                     if (workers > 0) { // a Run-only phase is not end to end
                         best = Math.max(best, rate);

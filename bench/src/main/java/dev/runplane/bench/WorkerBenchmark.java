@@ -109,7 +109,7 @@ public final class WorkerBenchmark {
             for (int run = 0; run < (flags.contains("no-peer") ? 0 : PEER_RUNS); run++) {
                 peer = Math.max(peer, peer(address, executions, peerThreads, producers));
             }
-            if (peer > 0) {
+            if (peer > 0 && best > 0) {
                 System.out.printf("ratio runplane best / db-scheduler lock-and-fetch best = %.2f%n", best / peer);
             }
         } finally {

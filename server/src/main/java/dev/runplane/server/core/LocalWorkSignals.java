@@ -72,6 +72,11 @@ public final class LocalWorkSignals implements WorkSignals {
     }
 
     @Override
+    public boolean waiting(Collection<String> pipelines) {
+        return !group(pipelines).waiters.isEmpty();
+    }
+
+    @Override
     public void pass(Collection<String> pipelines) {
         group(pipelines).wake(1);
     }

@@ -31,6 +31,9 @@ public interface WorkSignals {
         signal(pipeline, 1);
     }
 
+    /** Whether pollers of this group are waiting now (their last look at the queue found it empty). */
+    boolean waiting(Collection<String> pipelines);
+
     /** Wakes one more waiter of this group (the caller found work: there may be more). */
     void pass(Collection<String> pipelines);
 

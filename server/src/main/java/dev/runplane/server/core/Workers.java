@@ -24,10 +24,20 @@ public final class Workers {
 
     /**
      * Claims at once if work is queued; otherwise waits for a signal (or the fallback re-check) and
-     * tries again, until {@code maxWait} has passed: then an empty list.
+     * tries again, until {@code maxWait} has passed: then an empty list. A poll that may wait and
+     * finds pollers of its group already waiting waits behind them without looking at the queue:
+     * their last look found it empty, and work queued since wakes them (measured under
+     * WorkerBenchmark with 16 workers: most claim statements found nothing, a third of them on arrival).
      */
     public Mono<List<Assignment>> poll(ClaimRequest request, Duration maxWait) {
-        return Mono.defer(() -> pollUntil(request, Instant.now().plus(maxWait)));
+        return Mono.defer(() -> {
+            Instant deadline = Instant.now().plus(maxWait);
+            long seen = signals.generation(request.pipelines());
+            if (!maxWait.isNegative() && !maxWait.isZero() && signals.waiting(request.pipelines())) {
+                return waitThenPoll(request, deadline, seen);
+            }
+            return pollUntil(request, deadline);
+        });
     }
 
     private Mono<List<Assignment>> pollUntil(ClaimRequest request, Instant deadline) {
@@ -39,14 +49,20 @@ public final class Workers {
                 }
                 return Mono.just(claimed);
             }
-            Duration left = Duration.between(Instant.now(), deadline);
-            if (left.isNegative() || left.isZero() || isStopping()) {
-                return Mono.just(claimed);
-            }
-            Duration wait = left.compareTo(settings.wakeUpFallback()) < 0 ? left : settings.wakeUpFallback();
-            return Mono.firstWithSignal(signals.awaitAfter(request.pipelines(), request.maxExecutions(), seen, wait), stopping.asMono())
-                    .then(Mono.defer(() -> isStopping() ? Mono.just(claimed) : pollUntil(request, deadline)));
+            return waitThenPoll(request, deadline, seen);
         });
+    }
+
+    /** Waits for a signal after {@code seen} (or the fallback re-check), then claims; empty at the deadline. */
+    private Mono<List<Assignment>> waitThenPoll(ClaimRequest request, Instant deadline, long seen) {
+        Duration left = Duration.between(Instant.now(), deadline);
+        if (left.isNegative() || left.isZero() || isStopping()) {
+            return Mono.just(List.of());
+        }
+        Duration wait = left.compareTo(settings.wakeUpFallback()) < 0 ? left : settings.wakeUpFallback();
+        return Mono.firstWithSignal(signals.awaitAfter(request.pipelines(), request.maxExecutions(), seen, wait),
+                        stopping.asMono())
+                .then(Mono.defer(() -> isStopping() ? Mono.just(List.<Assignment>of()) : pollUntil(request, deadline)));
     }
 
     /** Ends every waiting poll with an empty answer; called when the server starts to stop. */

@@ -27,6 +27,11 @@ public final class RecordingSignals implements WorkSignals {
     }
 
     @Override
+    public boolean waiting(Collection<String> pipelines) {
+        return false;
+    }
+
+    @Override
     public void pass(Collection<String> pipelines) {
     }
 

@@ -250,6 +250,41 @@ class WorkerServiceTest {
     }
 
     @Test
+    void aPollArrivingWhileItsGroupWaitsWaitsBehindItWithoutLookingAtTheQueue() throws Exception {
+        // Signals from nowhere but this test (no hub, no signalling store) and a re-check of one minute.
+        WorkerSettings slowFallback = new WorkerSettings(Duration.ofMillis(100), Duration.ofSeconds(1),
+                Duration.ZERO, Duration.ZERO, Duration.ofMinutes(1));
+        LocalWorkSignals signals = new LocalWorkSignals();
+        Workers workers = new Workers(new PostgresWorkerStore(server.app().database().pool()), signals, slowFallback);
+        List<String> group = List.of("behind");
+        ClaimRequest claim = new ClaimRequest("w", group, 1, Duration.ofSeconds(30));
+        var first = workers.poll(claim, Duration.ofSeconds(30)).subscribe();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!signals.waiting(group) && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(5); // polling a condition with a deadline
+            }
+            assertTrue(signals.waiting(group), "the first poll found the queue empty and waits");
+            for (int i = 0; i < 3; i++) { // through the server: its signals, not these
+                run("behind", 0, 1);
+            }
+
+            long start = System.nanoTime();
+            var late = workers.poll(claim, Duration.ofMillis(300)).block(Duration.ofSeconds(10));
+            long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertEquals(1, late.size(), "it looks at its deadline (a full batch: it wakes the first poll)");
+            assertTrue(waitedMs >= 300, "a poll that may wait joined the waiting one instead of claiming at once: "
+                    + waitedMs + " ms");
+            start = System.nanoTime();
+            var now = workers.poll(claim, Duration.ZERO).block(Duration.ofSeconds(10));
+            assertEquals(1, now.size(), "a poll that may not wait looks at once");
+            assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 300);
+        } finally {
+            first.dispose();
+        }
+    }
+
+    @Test
     void aDeadWorkersExecutionIsRequeuedWithTheNextAttemptAndItsLateCompleteIsAborted() throws Exception {
         Execution queued = run("dead", 0, 2);
         PollResponse first = poll("dead", 1, Duration.ofSeconds(5), Duration.ofSeconds(1));

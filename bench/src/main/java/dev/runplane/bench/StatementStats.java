@@ -9,9 +9,9 @@ import java.sql.Statement;
 
 /**
  * Where PostgreSQL spends its time, from pg_stat_statements (the server must preload it): per
- * statement, calls and rows per executed execution, and planning and execution time in
- * microseconds, buffers touched and WAL bytes written per executed execution, so that phases of any size compare. The
- * times are wall-clock: on a machine short of CPU they include waiting for it.
+ * statement and per executed execution, calls, rows, buffers touched, WAL bytes written, and
+ * planning and execution time in microseconds, so that phases of any size compare. The times are
+ * wall-clock: on a machine short of CPU they include waiting for it.
  */
 final class StatementStats {
 
@@ -29,15 +29,16 @@ final class StatementStats {
 
     static void print(DatabaseAddress address, int executions) throws SQLException {
         String sql = """
-                SELECT calls, rows, total_plan_time, total_exec_time, shared_blks_hit + shared_blks_read AS blocks, wal_bytes,
+                SELECT calls, rows, total_plan_time, total_exec_time, shared_blks_hit + shared_blks_read AS blocks,
+                       wal_bytes,
                        left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
                 FROM pg_stat_statements
                 WHERE query NOT LIKE '%pg_stat_statements%'
                 ORDER BY total_plan_time + total_exec_time DESC LIMIT 12
                 """;
         double plan = 0, exec = 0;
-        System.out.printf("  %9s %9s %9s %9s %9s %9s  %s%n", "calls/ex", "rows/ex", "blocks/ex", "WAL B/ex", "plan µs", "exec µs",
-                "statement (figures per executed execution)");
+        System.out.printf("  %9s %9s %9s %9s %9s %9s  %s%n", "calls/ex", "rows/ex", "blocks/ex", "WAL B/ex",
+                "plan µs", "exec µs", "statement (figures per executed execution)");
         try (Connection c = connect(address); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
             while (r.next()) {
                 double p = r.getDouble("total_plan_time") * 1000 / executions;

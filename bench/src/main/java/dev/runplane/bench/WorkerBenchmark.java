@@ -94,8 +94,8 @@ public final class WorkerBenchmark {
                     // Each phase queues into a pipeline of its own, so that phases start alike, as the peer's
                     // runs start on an empty table (a claim walks its pipeline's part of the queue index from
                     // the head, where the entries of executions claimed earlier stay until a vacuum).
-                    double rate = runplane(app.port(), "bench-" + phase + "-" + workers, executions, producers, workers, claimBatch,
-                            batchComplete);
+                    double rate = runplane(app.port(), "bench-" + phase + "-" + workers, executions, producers,
+                            workers, claimBatch, batchComplete);
                     if (workers > 0) { // a Run-only phase is not end to end
                         best = Math.max(best, rate);
                     }

@@ -96,7 +96,8 @@ final class RunBatcher {
         return write(batch)
                 .onErrorResume(error -> !DatabaseErrors.isUnavailable(error) && batch.size() > 1,
                         error -> oneByOne(batch))
-                .doOnNext(outcomes -> SignalBatch.together(() -> deliver(batch, outcomes))) // one commit: one wake-up
+                // One commit: its Runs wake this replica's pollers with one signal per pipeline.
+                .doOnNext(outcomes -> SignalBatch.together(() -> deliver(batch, outcomes)))
                 .doOnError(error -> batch.forEach(p -> p.sink.error(DatabaseErrors.translate(error))))
                 .onErrorResume(error -> Mono.empty())
                 .then();

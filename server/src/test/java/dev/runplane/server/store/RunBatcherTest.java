@@ -79,7 +79,8 @@ class RunBatcherTest {
         assertTrue(transactions < 400, "transactions for 400 concurrent Runs: " + transactions);
         // Pollers are woken once per commit, for all of its executions (SignalBatch).
         assertEquals(transactions, signals.sent().size(), "one signal per commit");
-        assertEquals(400, signals.sent().stream().mapToInt(s -> Integer.parseInt(s.substring("batch x ".length()))).sum());
+        assertEquals(400, signals.sent().stream()
+                .mapToInt(sent -> Integer.parseInt(sent.substring("batch x ".length()))).sum());
     }
 
     @Test

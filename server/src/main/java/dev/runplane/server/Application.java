@@ -140,7 +140,8 @@ public final class Application implements AutoCloseable {
                                      ServerBuilder<?> transport, EmbeddedDatabase embedded, Database database,
                                      EventHub hub) {
         // Commits wake the local hub at once and other replicas through one NOTIFY per 5 ms at most.
-        CoalescingNotifier notifier = new CoalescingNotifier(database.pool(), Duration.ofMillis(5), hub::wake);
+        CoalescingNotifier notifier = new CoalescingNotifier(database.pool(), Duration.ofMillis(5), hub::wake,
+                hub::queuedHere);
         LocalWorkSignals workSignals = new LocalWorkSignals();
         // Work queued through another replica (or by the reaper there) reaches waiting polls through the
         // hub: one signal per pipeline per read. Work queued here has signalled already, and a poller

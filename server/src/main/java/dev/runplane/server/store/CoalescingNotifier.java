@@ -4,6 +4,7 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
@@ -25,6 +26,7 @@ public final class CoalescingNotifier {
     private final ConnectionFactory connections;
     private final Duration window;
     private final Runnable localWake;
+    private final LongConsumer queuedHere;
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
     /**
@@ -37,9 +39,21 @@ public final class CoalescingNotifier {
     }
 
     public CoalescingNotifier(ConnectionFactory connections, Duration window, Runnable localWake) {
+        this(connections, window, localWake, xid -> { });
+    }
+
+    /** @param queuedHere told of each transaction in which the store queued work and signalled it locally */
+    public CoalescingNotifier(ConnectionFactory connections, Duration window, Runnable localWake,
+                              LongConsumer queuedHere) {
         this.connections = connections;
         this.window = window;
         this.localWake = localWake;
+        this.queuedHere = queuedHere;
+    }
+
+    /** The store queued work in transaction {@code xid} and woke this replica's pollers itself. */
+    void queued(long xid) {
+        queuedHere.accept(xid);
     }
 
     /** Called after a statement of the store has committed. */

@@ -107,6 +107,8 @@ public final class EventHub implements AutoCloseable {
     private volatile int joined;
 
     private final Sinks.Many<Object> localCommits = Sinks.many().multicast().directBestEffort();
+    /** Transactions in which this replica queued work and woke its own pollers (the most recent ones). */
+    private final RecentXids queuedHere = new RecentXids(4096);
     private final AtomicLong reads = new AtomicLong();
     private final AtomicLong connects = new AtomicLong();
     private volatile boolean listening;
@@ -280,7 +282,7 @@ public final class EventHub implements AutoCloseable {
                 continue;
             }
             position = row.position();
-            if (row.queuedPipeline() != null) {
+            if (row.queuedPipeline() != null && !queuedHere.contains(row.position().xid())) {
                 queued.add(row.queuedPipeline());
             }
             if (row.logged() != null) {
@@ -309,11 +311,22 @@ public final class EventHub implements AutoCloseable {
 
     /**
      * Calls {@code listener} with the pipelines of the executions each read found queued (in log
-     * order, never empty), on the hub's thread: it must be quick and must not block (waking waiting
-     * polls, say).
+     * order, never empty; without those queued by this replica, {@link #queuedHere}), on the hub's
+     * thread: it must be quick and must not block (waking waiting polls, say).
      */
     public void onQueued(Consumer<Set<String>> listener) {
         listeners.add(listener);
+    }
+
+    /**
+     * This replica queued work in transaction {@code xid} and has woken its own pollers: the hub does
+     * not tell them again when it reads that transaction's events (a poller woken for work already
+     * claimed claims nothing: measured under WorkerBenchmark with 16 workers, 40% of the empty
+     * claims). Only the most recent 4,096 such transactions are remembered; an older one is signalled
+     * again, which costs a claim, never work.
+     */
+    public void queuedHere(long xid) {
+        queuedHere.add(xid);
     }
 
     /**

@@ -24,6 +24,11 @@ record EventPosition(long xid, long sequence) implements Comparable<EventPositio
 
     /** The position of an xid read as text ({@link #xidText}'s inverse) and a sequence. */
     static EventPosition of(String xidText, long sequence) {
-        return new EventPosition(Long.parseUnsignedLong(xidText), sequence);
+        return new EventPosition(xid(xidText), sequence);
+    }
+
+    /** An xid8 read as text. */
+    static long xid(String xidText) {
+        return Long.parseUnsignedLong(xidText);
     }
 }

@@ -56,10 +56,11 @@ final class RunBatcher {
                     snapshot)
                 SELECT id, revision, NULL, status, update_time, 'api', '', %3$s FROM e /*mark*/
             )
-            SELECT %2$s FROM e
+            SELECT %2$s, pg_current_xact_id()::text AS xid_text FROM e
             """;
 
     private final ConnectionFactory connections;
+    private final CoalescingNotifier notifier;
     private final String sql;
     /** Writes one Run alone: for a batch that failed as a whole. Empty when a unique index refused it. */
     private final Function<Pending, Mono<Execution>> single;
@@ -68,6 +69,7 @@ final class RunBatcher {
     RunBatcher(ConnectionFactory connections, CoalescingNotifier notifier,
                Function<Pending, Mono<Execution>> single) {
         this.connections = connections;
+        this.notifier = notifier;
         this.sql = CoalescingNotifier.marked(BATCH_SQL.formatted(Transitions.create(Action.ENQUEUE).name(),
                 ExecutionReader.COLUMNS, ExecutionReader.SNAPSHOT), notifier);
         this.single = single;
@@ -96,15 +98,28 @@ final class RunBatcher {
         return write(batch)
                 .onErrorResume(error -> !DatabaseErrors.isUnavailable(error) && batch.size() > 1,
                         error -> oneByOne(batch))
-                // One commit: its Runs wake this replica's pollers with one signal per pipeline.
-                .doOnNext(outcomes -> SignalBatch.together(() -> deliver(batch, outcomes)))
+                .doOnNext(written -> {
+                    if (notifier != null && written.xid() != null) {
+                        notifier.queued(EventPosition.xid(written.xid())); // and signalled here, below
+                    }
+                    // One commit: its Runs wake this replica's pollers with one signal per pipeline.
+                    SignalBatch.together(() -> deliver(batch, written.outcomes()));
+                })
                 .doOnError(error -> batch.forEach(p -> p.sink.error(DatabaseErrors.translate(error))))
                 .onErrorResume(error -> Mono.empty())
                 .then();
     }
 
+    /**
+     * What one statement wrote: the outcomes by Run id (an execution, an error, or nothing when a
+     * unique index refused the row) and the writing transaction (null when nothing was inserted, or
+     * the Runs were written one by one).
+     */
+    private record Written(Map<UUID, Object> outcomes, String xid) {
+    }
+
     /** The inserted executions by id; a Run missing from the map was refused by a unique index. */
-    private Mono<Map<UUID, Object>> write(List<Pending> batch) {
+    private Mono<Written> write(List<Pending> batch) {
         int n = batch.size();
         UUID[] ids = new UUID[n];
         String[] pipelines = new String[n];
@@ -140,23 +155,29 @@ final class RunBatcher {
             Instant at = r.scheduledFor();
             scheduledFor[i] = at == null ? null : at.toString();
         }
+        String[] xid = new String[1];
         return Mono.usingWhen(connections.create(), connection -> Flux.from(connection.createStatement(sql)
                                 .bind(0, ids).bind(1, pipelines).bind(2, modes).bind(3, priorities).bind(4, labels)
                                 .bind(5, inputs).bind(6, triggerKinds).bind(7, triggerActors).bind(8, triggerVariables)
                                 .bind(9, requestIds).bind(10, fingerprints).bind(11, dedupKeys).bind(12, maxAttempts)
                                 .bind(13, maxRuntimes).bind(14, scheduledFor).execute())
-                        .flatMap(result -> result.map((row, meta) -> ExecutionReader.execution(new RowColumns(row))))
-                        .collectMap(Execution::id, e -> (Object) e),
+                        .flatMap(result -> result.map((row, meta) -> {
+                            xid[0] = row.get("xid_text", String.class);
+                            return ExecutionReader.execution(new RowColumns(row));
+                        }))
+                        .collectMap(Execution::id, e -> (Object) e)
+                        .map(outcomes -> new Written(outcomes, xid[0])),
                 Connection::close);
     }
 
     /** The batch failed as a whole: each Run alone, so that only the bad one fails (with its own error). */
-    private Mono<Map<UUID, Object>> oneByOne(List<Pending> batch) {
+    private Mono<Written> oneByOne(List<Pending> batch) {
         return Flux.fromIterable(batch)
                 .concatMap(p -> single.apply(p)
                         .map(e -> Map.entry(p.id, (Object) e))
                         .onErrorResume(error -> Mono.just(Map.entry(p.id, DatabaseErrors.translate(error)))))
-                .collectMap(Map.Entry::getKey, Map.Entry::getValue);
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue)
+                .map(outcomes -> new Written(outcomes, null));
     }
 
     private static void deliver(List<Pending> batch, Map<UUID, Object> outcomes) {

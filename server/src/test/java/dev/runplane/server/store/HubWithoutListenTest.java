@@ -6,6 +6,11 @@ import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.WatchFilter;
 import dev.runplane.server.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -24,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * polling every 100 ms: events written by another store, with no local wake-up and no notification,
  * still arrive, long before the hub's regular interval (one minute here) would read them. Without a
  * watcher the hub reads light (positions and queued pipelines); with one it reads the events whole.
+ * Work this replica queued (and signalled itself) is not signalled again.
  */
 class HubWithoutListenTest {
 
@@ -73,6 +79,51 @@ class HubWithoutListenTest {
         } finally {
             hub.close();
             database.close();
+        }
+    }
+
+    @Test
+    void workThisReplicaQueuedAndSignalledIsNotSignalledAgain() throws Exception {
+        DatabaseAddress address = TestPostgres.newDatabase();
+        Database database = Database.open(address, 2);
+        EventHub hub = new EventHub(database.dedicatedConnections("hub-queued-here"), Duration.ofMinutes(1), 100,
+                "LISTEN 1");
+        try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password())) {
+            LinkedBlockingQueue<Set<String>> queued = new LinkedBlockingQueue<>();
+            hub.onQueued(queued::add);
+            hub.start();
+            c.setAutoCommit(false);
+            hub.queuedHere(queue(c, "here")); // as RunBatcher does, before its Runs signal locally
+            c.commit();
+            queue(c, "elsewhere");
+            c.commit();
+            // Whether the hub reads the two transactions together or apart, "here" never reaches the listener.
+            assertEquals(Set.of("elsewhere"), queued.poll(5, TimeUnit.SECONDS));
+        } finally {
+            hub.close();
+            database.close();
+        }
+    }
+
+    /** Queues an execution of {@code pipeline} in the connection's transaction; answers the transaction's id. */
+    private static long queue(Connection c, String pipeline) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("""
+                WITH e AS (
+                    INSERT INTO executions (id, pipeline, status, mode, scheduled_for, create_time, queue_time,
+                        update_time, revision)
+                    VALUES (gen_random_uuid(), ?, 'QUEUED', 'PRODUCTION', now(), now(), now(), now(), 1)
+                    RETURNING id, pipeline
+                ), ev AS (
+                    INSERT INTO execution_events (execution_id, revision, to_status, event_time, snapshot)
+                    SELECT id, 1, 'QUEUED', now(), jsonb_build_object('pipeline', pipeline) FROM e
+                )
+                SELECT pg_current_xact_id()::text
+                """)) {
+            s.setString(1, pipeline);
+            try (ResultSet r = s.executeQuery()) {
+                r.next();
+                return EventPosition.xid(r.getString(1));
+            }
         }
     }
 }

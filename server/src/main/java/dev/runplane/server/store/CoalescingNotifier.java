@@ -38,11 +38,10 @@ public final class CoalescingNotifier {
         return Sql.compact(sql.replace("/*mark*/", notifier == null ? "" : ", (SELECT " + MARK + ") AS mark"));
     }
 
-    public CoalescingNotifier(ConnectionFactory connections, Duration window, Runnable localWake) {
-        this(connections, window, localWake, xid -> { });
-    }
-
-    /** @param queuedHere told of each transaction in which the store queued work and signalled it locally */
+    /**
+     * @param localWake  wakes this replica's event hub after a commit
+     * @param queuedHere told of each transaction in which the store queued work and signalled it locally
+     */
     public CoalescingNotifier(ConnectionFactory connections, Duration window, Runnable localWake,
                               LongConsumer queuedHere) {
         this.connections = connections;

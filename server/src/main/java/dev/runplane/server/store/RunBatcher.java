@@ -9,6 +9,7 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -100,7 +101,7 @@ final class RunBatcher {
                         error -> oneByOne(batch))
                 .doOnNext(written -> {
                     if (notifier != null && written.xid() != null) {
-                        notifier.queued(EventPosition.xid(written.xid())); // and signalled here, below
+                        notifier.queued(written.xid()); // and signalled here, below
                     }
                     // One commit: its Runs wake this replica's pollers with one signal per pipeline.
                     SignalBatch.together(() -> deliver(batch, written.outcomes()));
@@ -110,12 +111,22 @@ final class RunBatcher {
                 .then();
     }
 
+    /** A row the batch statement inserted, and the statement's transaction. */
+    private record Inserted(Execution execution, long xid) {
+    }
+
     /**
      * What one statement wrote: the outcomes by Run id (an execution, an error, or nothing when a
      * unique index refused the row) and the writing transaction (null when nothing was inserted, or
      * the Runs were written one by one).
      */
-    private record Written(Map<UUID, Object> outcomes, String xid) {
+    private record Written(Map<UUID, Object> outcomes, Long xid) {
+
+        static Written of(List<Inserted> rows) {
+            Map<UUID, Object> outcomes = new HashMap<>();
+            rows.forEach(row -> outcomes.put(row.execution().id(), row.execution()));
+            return new Written(outcomes, rows.isEmpty() ? null : rows.get(0).xid());
+        }
     }
 
     /** The inserted executions by id; a Run missing from the map was refused by a unique index. */
@@ -155,18 +166,16 @@ final class RunBatcher {
             Instant at = r.scheduledFor();
             scheduledFor[i] = at == null ? null : at.toString();
         }
-        String[] xid = new String[1];
         return Mono.usingWhen(connections.create(), connection -> Flux.from(connection.createStatement(sql)
                                 .bind(0, ids).bind(1, pipelines).bind(2, modes).bind(3, priorities).bind(4, labels)
                                 .bind(5, inputs).bind(6, triggerKinds).bind(7, triggerActors).bind(8, triggerVariables)
                                 .bind(9, requestIds).bind(10, fingerprints).bind(11, dedupKeys).bind(12, maxAttempts)
                                 .bind(13, maxRuntimes).bind(14, scheduledFor).execute())
-                        .flatMap(result -> result.map((row, meta) -> {
-                            xid[0] = row.get("xid_text", String.class);
-                            return ExecutionReader.execution(new RowColumns(row));
-                        }))
-                        .collectMap(Execution::id, e -> (Object) e)
-                        .map(outcomes -> new Written(outcomes, xid[0])),
+                        .flatMap(result -> result.map((row, meta) -> new Inserted(
+                                ExecutionReader.execution(new RowColumns(row)),
+                                EventPosition.xid(row.get("xid_text", String.class)))))
+                        .collectList()
+                        .map(Written::of),
                 Connection::close);
     }
 

@@ -1,24 +1,60 @@
 package dev.runplane.server.store;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.UUID;
 
-/** {@link Columns} over an event's snapshot: the row as PostgreSQL's {@code jsonb_build_object} wrote it. */
+/**
+ * {@link Columns} over an event's snapshot: the row as {@link ExecutionReader#SNAPSHOT} wrote it (an
+ * array: the format number, then the columns by position), or as an object keyed by column name
+ * (snapshots written before the array format). A column that the snapshot lacks reads as NULL.
+ */
 final class SnapshotColumns implements Columns {
 
-    private final JsonObject snapshot;
+    /** Each column's index in a format-1 snapshot array (0 holds the format). */
+    private static final Map<String, Integer> POSITIONS = positions();
+
+    private final JsonArray positional;
+    private final JsonObject named;
 
     SnapshotColumns(String snapshotJson) {
-        this.snapshot = JsonParser.parseString(snapshotJson).getAsJsonObject();
+        JsonElement snapshot = JsonParser.parseString(snapshotJson);
+        if (snapshot.isJsonArray()) {
+            this.positional = snapshot.getAsJsonArray();
+            this.named = null;
+            int format = positional.get(0).getAsInt();
+            if (format != ExecutionReader.SNAPSHOT_FORMAT) {
+                throw new IllegalStateException("snapshot format " + format + " is newer than this server");
+            }
+        } else {
+            this.positional = null;
+            this.named = snapshot.getAsJsonObject();
+        }
     }
 
     private JsonElement get(String column) {
-        JsonElement value = snapshot.get(column);
+        JsonElement value;
+        if (positional != null) {
+            Integer position = POSITIONS.get(column);
+            value = position == null || position >= positional.size() ? null : positional.get(position);
+        } else {
+            value = named.get(column);
+        }
         return value == null || value.isJsonNull() ? null : value;
+    }
+
+    private static Map<String, Integer> positions() {
+        Map<String, Integer> positions = new HashMap<>();
+        for (int i = 0; i < ExecutionReader.SNAPSHOT_COLUMNS.size(); i++) {
+            positions.put(ExecutionReader.SNAPSHOT_COLUMNS.get(i), i + 1);
+        }
+        return Map.copyOf(positions);
     }
 
     @Override

@@ -73,8 +73,8 @@ class WatchExecutionsTest {
     private List<Long> logSequences(String pipeline) throws Exception {
         List<Long> sequences = new ArrayList<>();
         try (Connection c = TestPostgres.jdbc(a.database()); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT sequence FROM execution_events WHERE snapshot->>'pipeline' = '"
-                     + pipeline + "' ORDER BY sequence")) {
+             ResultSet rs = s.executeQuery("SELECT ev.sequence FROM execution_events ev JOIN executions x"
+                     + " ON x.id = ev.execution_id WHERE x.pipeline = '" + pipeline + "' ORDER BY ev.sequence")) {
             while (rs.next()) {
                 sequences.add(rs.getLong(1));
             }

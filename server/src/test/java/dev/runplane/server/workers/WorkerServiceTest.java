@@ -159,10 +159,11 @@ class WorkerServiceTest {
                 .setMessage("working").build());
         try (Connection c = TestPostgres.jdbc(server.database());
              PreparedStatement s = c.prepareStatement("SELECT (SELECT lease_token FROM executions WHERE id = ?::uuid),"
-                     + " count(*), count(*) FILTER (WHERE snapshot -> 'lease_token' IS NOT NULL)"
+                     + " count(*), count(*) FILTER (WHERE strpos(snapshot::text, ?) > 0)"
                      + " FROM execution_events WHERE execution_id = ?::uuid")) {
             s.setString(1, queued.getId());
-            s.setString(2, queued.getId());
+            s.setString(2, assignment.getLease().getToken());
+            s.setString(3, queued.getId());
             try (ResultSet row = s.executeQuery()) {
                 assertTrue(row.next());
                 assertEquals(assignment.getLease().getToken(), row.getString(1), "the row holds the token");

@@ -11,6 +11,7 @@ import dev.runplane.v1.CompleteRequest;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.PollResponse;
+import dev.runplane.v1.RunBatchRequest;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.WorkerServiceGrpc;
 import io.grpc.ManagedChannel;
@@ -25,6 +26,7 @@ import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -47,12 +49,16 @@ import java.util.regex.Pattern;
  * V1 per-statement NOTIFY trigger (pollers then rely on in-process signals, enough for one
  * replica): it shows what the trigger's commit-time lock costs; {@code stats} loads pg_stat_statements
  * and prints, after each phase, where PostgreSQL spent its time per executed execution; {@code no-peer}
- * skips the peer (to compare variants of Runplane quickly). A worker count of 0 is a phase of Runs
+ * skips the peer (to compare variants of Runplane quickly); {@code batch-run} makes the producers
+ * submit with RunBatch, 100 Runs per call, and the peer's producers with scheduleBatch, 100 tasks per
+ * call (bench/peer-overlay), so that both submit their fastest way. A worker count of 0 is a phase of Runs
  * alone (no workers), which prints the Run rate: the part of the end-to-end cost that Run takes.
  */
 public final class WorkerBenchmark {
 
     private static final int PEER_RUNS = 2;
+    /** Runs per RunBatch call with the batch-run flag (RunBatch's limit), and tasks per peer scheduleBatch. */
+    private static final int RUN_BATCH = 100;
 
     public static void main(String[] args) throws Exception {
         int executions = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
@@ -64,6 +70,7 @@ public final class WorkerBenchmark {
         List<String> flags = args.length > 5 ? Arrays.asList(args[5].split(",")) : List.of();
         boolean notify = !flags.contains("no-notify");
         boolean batchComplete = flags.contains("batch-complete");
+        int runBatch = flags.contains("batch-run") ? RUN_BATCH : 1;
         boolean stats = flags.contains("stats");
         Path dataDir = Files.createTempDirectory("runplane-worker-bench");
         Map<String, String> settings = stats
@@ -71,8 +78,10 @@ public final class WorkerBenchmark {
                 : Map.of();
         try (EmbeddedDatabase postgres = EmbeddedDatabase.start(dataDir.resolve("pg"), true, settings)) {
             DatabaseAddress address = postgres.address();
-            System.out.printf("WorkerBenchmark: %d executions per run, %d producers, claim batch %d, %s, durable embedded PostgreSQL%n",
-                    executions, producers, claimBatch, batchComplete ? "one CompleteBatch per claimed batch" : "one Complete per execution");
+            System.out.printf("WorkerBenchmark: %d executions per run, %d producers (%s), claim batch %d, %s,"
+                            + " durable embedded PostgreSQL%n", executions, producers,
+                    runBatch > 1 ? "RunBatch of " + runBatch : "one Run per execution", claimBatch,
+                    batchComplete ? "one CompleteBatch per claimed batch" : "one Complete per execution");
             double best = 0;
             ServerConfig config = ServerConfig.defaults().withPort(0).withDatabaseUrl(
                     "r2dbc:postgresql://" + address.user() + "@" + address.host() + ":" + address.port() + "/"
@@ -85,6 +94,14 @@ public final class WorkerBenchmark {
                     }
                     System.out.println("(NOTIFY trigger disabled)");
                 }
+                String experiment = System.getenv("BENCH_SETUP_SQL"); // to measure a schema variant, say
+                if (experiment != null && !experiment.isBlank()) {
+                    try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
+                         Statement s = c.createStatement()) {
+                        s.execute(experiment);
+                    }
+                    System.out.println("(ran BENCH_SETUP_SQL: " + experiment + ")");
+                }
                 int phase = 0;
                 for (int workers : workerCounts) {
                     phase++;
@@ -95,7 +112,7 @@ public final class WorkerBenchmark {
                     // runs start on an empty table (a claim walks its pipeline's part of the queue index from
                     // the head, where the entries of executions claimed earlier stay until a vacuum).
                     double rate = runplane(app.port(), "bench-" + phase + "-" + workers, executions, producers,
-                            workers, claimBatch, batchComplete);
+                            workers, claimBatch, batchComplete, runBatch);
                     if (workers > 0) { // a Run-only phase is not end to end
                         best = Math.max(best, rate);
                     }
@@ -107,7 +124,7 @@ public final class WorkerBenchmark {
             // The peer runs twice and its best run counts, as Runplane's best phase does (the machine is noisy).
             double peer = 0;
             for (int run = 0; run < (flags.contains("no-peer") ? 0 : PEER_RUNS); run++) {
-                peer = Math.max(peer, peer(address, executions, peerThreads, producers));
+                peer = Math.max(peer, peer(address, executions, peerThreads, producers, runBatch));
             }
             if (peer > 0 && best > 0) {
                 System.out.printf("ratio runplane best / db-scheduler lock-and-fetch best = %.2f%n", best / peer);
@@ -121,7 +138,7 @@ public final class WorkerBenchmark {
 
     /** One run: returns end-to-end executions/s. */
     static double runplane(int port, String pipeline, int n, int producers, int workers, int claimBatch,
-                           boolean batchComplete) throws Exception {
+                           boolean batchComplete, int runBatch) throws Exception {
         List<ManagedChannel> channels = new ArrayList<>();
         AtomicInteger completed = new AtomicInteger();
         AtomicInteger submitted = new AtomicInteger();
@@ -171,9 +188,15 @@ public final class WorkerBenchmark {
             threads.add(new Thread(() -> {
                 ExecutionServiceGrpc.ExecutionServiceBlockingStub stub = ExecutionServiceGrpc.newBlockingStub(channel);
                 RunRequest run = RunRequest.newBuilder().setPipeline(pipeline).build();
-                while (submitted.getAndIncrement() < n) {
+                int taken;
+                while ((taken = Math.min(runBatch, n - submitted.getAndAdd(runBatch))) > 0) {
                     long r0 = System.nanoTime();
-                    stub.withDeadlineAfter(10, TimeUnit.SECONDS).run(run);
+                    if (runBatch == 1) {
+                        stub.withDeadlineAfter(10, TimeUnit.SECONDS).run(run);
+                    } else {
+                        stub.withDeadlineAfter(10, TimeUnit.SECONDS).runBatch(RunBatchRequest.newBuilder()
+                                .addAllRuns(Collections.nCopies(taken, run)).build());
+                    }
                     runNanos.add(System.nanoTime() - r0);
                 }
                 if (runOnly) {
@@ -219,7 +242,8 @@ public final class WorkerBenchmark {
     }
 
     /** Runs bench/peer-db-scheduler on a scratch database of the same PostgreSQL; its end-to-end rate or 0. */
-    static double peer(DatabaseAddress address, int n, int threads, int producers) throws Exception {
+    static double peer(DatabaseAddress address, int n, int threads, int producers, int scheduleBatch)
+            throws Exception {
         try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
              Statement s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS peer_db_scheduler");
@@ -228,8 +252,12 @@ public final class WorkerBenchmark {
         String jdbc = "jdbc:postgresql://" + address.host() + ":" + address.port() + "/peer_db_scheduler?user="
                 + address.user();
         Path script = Path.of(System.getProperty("user.dir"), "bench", "peer-db-scheduler");
-        Process process = new ProcessBuilder(script.toString(), jdbc, Integer.toString(n), Integer.toString(threads),
-                Integer.toString(producers), "lock-and-fetch").redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of(script.toString(), jdbc, Integer.toString(n),
+                Integer.toString(threads), Integer.toString(producers), "lock-and-fetch"));
+        if (scheduleBatch > 1) {
+            command.add(Integer.toString(scheduleBatch));
+        }
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         Pattern rate = Pattern.compile("end-to-end=(\\d+)/s");
         double result = 0;
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),

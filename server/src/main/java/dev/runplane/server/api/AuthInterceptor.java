@@ -7,6 +7,7 @@ import dev.runplane.server.core.PermissionDeniedException;
 import dev.runplane.server.core.ResourceExhaustedException;
 import dev.runplane.server.core.Scope;
 import dev.runplane.v1.PollRequest;
+import dev.runplane.v1.RunBatchRequest;
 import dev.runplane.v1.RunRequest;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -47,6 +48,8 @@ public final class AuthInterceptor implements ServerInterceptor {
     /** Where a request names its pipelines; a pipeline-restricted key may call only these methods. */
     private static final Map<String, Function<Object, List<String>>> PIPELINES_OF = Map.of(
             "runplane.v1.ExecutionService/Run", m -> List.of(((RunRequest) m).getPipeline()),
+            "runplane.v1.ExecutionService/RunBatch",
+            m -> ((RunBatchRequest) m).getRunsList().stream().map(RunRequest::getPipeline).toList(),
             "runplane.v1.WorkerService/Poll", m -> ((PollRequest) m).getPipelinesList());
 
     private final Authenticator authenticator;

@@ -12,8 +12,11 @@ import dev.runplane.v1.ListExecutionEventsRequest;
 import dev.runplane.v1.ListExecutionEventsResponse;
 import dev.runplane.v1.RerunRequest;
 import dev.runplane.v1.RerunResponse;
+import dev.runplane.v1.RunBatchRequest;
+import dev.runplane.v1.RunBatchResponse;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.RunResponse;
+import dev.runplane.v1.RunResult;
 import dev.runplane.v1.SearchRequest;
 import dev.runplane.v1.SearchResponse;
 import dev.runplane.v1.WatchExecutionRequest;
@@ -48,6 +51,17 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
         GrpcReactor.unary(Mono.fromCallable(() -> runValidator.validate(request))
                 .flatMap(executions::run)
                 .map(e -> RunResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+    }
+
+    /** Each Run as Run alone would take it; the valid ones share the store's group commit. */
+    @Override
+    public void runBatch(RunBatchRequest request, StreamObserver<RunBatchResponse> observer) {
+        GrpcReactor.unary(Mono.defer(() -> {
+            runValidator.validateBatch(request);
+            return BatchItems.answerEach(request.getRunsList(), runValidator::validate, executions::runAll,
+                    e -> RunResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build(),
+                    error -> RunResult.newBuilder().setError(error).build());
+        }).map(results -> RunBatchResponse.newBuilder().addAllResults(results).build()), observer);
     }
 
     @Override

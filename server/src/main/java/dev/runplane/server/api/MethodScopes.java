@@ -12,7 +12,7 @@ final class MethodScopes {
 
     private static final Set<String> READ_METHODS = Set.of(
             "GetExecution", "Search", "ListExecutionEvents", "WatchExecution", "WatchExecutions");
-    private static final Set<String> RUN_METHODS = Set.of("Run", "Cancel", "Rerun");
+    private static final Set<String> RUN_METHODS = Set.of("Run", "RunBatch", "Cancel", "Rerun");
 
     private MethodScopes() {
     }

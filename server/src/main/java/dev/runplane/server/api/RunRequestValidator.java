@@ -6,6 +6,7 @@ import dev.runplane.server.core.Limits;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.TriggerKind;
+import dev.runplane.v1.RunBatchRequest;
 import dev.runplane.v1.RunRequest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,6 +23,8 @@ final class RunRequestValidator {
 
     static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-/]{0,62}");
     static final Duration MAX_RUNTIME = Duration.ofDays(30);
+    /** RunBatch's limit: one batch is at most one statement of the store's group commit. */
+    static final int MAX_BATCH = 100;
 
     private final Limits limits;
 
@@ -56,6 +59,17 @@ final class RunRequestValidator {
         checks.throwIfInvalid();
         return new NewExecution(pipeline, mode, priority, labels, inputs, trigger, parentId, null, requestId,
                 requestId == null ? null : fingerprint(request), dedupKey, maxAttempts, maxRuntime, scheduledFor);
+    }
+
+    /** RunBatch's own rule: 1 to MAX_BATCH runs (each is checked as a Run of its own). */
+    void validateBatch(RunBatchRequest request) {
+        RequestChecks checks = new RequestChecks();
+        if (request.getRunsCount() == 0) {
+            checks.fail("runs", "is required: 1 to " + MAX_BATCH + " runs");
+        } else if (request.getRunsCount() > MAX_BATCH) {
+            checks.fail("runs", "at most " + MAX_BATCH + " runs");
+        }
+        checks.throwIfInvalid();
     }
 
     /** Label keys and values within the limits; {@code field} names them in violations (Search reuses it). */

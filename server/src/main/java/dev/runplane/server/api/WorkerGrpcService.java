@@ -1,9 +1,7 @@
 package dev.runplane.server.api;
 
-import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.Lease;
 import dev.runplane.server.core.Limits;
-import dev.runplane.server.core.WorkerReport;
 import dev.runplane.server.core.Workers;
 import dev.runplane.v1.Assignment;
 import dev.runplane.v1.CompleteBatchRequest;
@@ -22,11 +20,7 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** WorkerService over gRPC: validates, calls {@link Workers}, maps the answer. */
@@ -84,35 +78,15 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
      * to the store together, so that they share its group commit. Answered in request order, each
      * with its own outcome.
      */
+    /** Each completion as Complete alone would take it; the valid ones share the store's group commit. */
     @Override
     public void completeBatch(CompleteBatchRequest request, StreamObserver<CompleteBatchResponse> observer) {
         GrpcReactor.unary(Mono.defer(() -> {
             validator.completeBatch(request);
-            return Flux.concat(completeEach(request.getCompletionsList())).collectList();
+            return BatchItems.answerEach(request.getCompletionsList(), validator::complete, workers::completeAll,
+                    e -> CompleteResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build(),
+                    error -> CompleteResult.newBuilder().setError(error).build());
         }).map(results -> CompleteBatchResponse.newBuilder().addAllResults(results).build()), observer);
-    }
-
-    private List<Mono<CompleteResult>> completeEach(List<CompleteRequest> items) {
-        List<Object> checked = new ArrayList<>(items.size()); // a WorkerReport, or the item's validation error
-        List<WorkerReport> valid = new ArrayList<>(items.size());
-        for (CompleteRequest item : items) {
-            try {
-                WorkerReport report = validator.complete(item);
-                checked.add(report);
-                valid.add(report);
-            } catch (RuntimeException invalid) {
-                checked.add(invalid);
-            }
-        }
-        Iterator<Mono<Execution>> completed = workers.completeAll(valid).iterator();
-        List<Mono<CompleteResult>> results = new ArrayList<>(items.size());
-        for (Object item : checked) {
-            Mono<Execution> answer = item instanceof WorkerReport ? completed.next() : Mono.error((Throwable) item);
-            results.add(answer.map(e -> CompleteResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build())
-                    .onErrorResume(error -> Mono.just(CompleteResult.newBuilder()
-                            .setError(ItemErrors.of(error)).build())));
-        }
-        return results;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.runplane.server.core;
 
+import java.util.List;
 import java.util.UUID;
 import reactor.core.publisher.Mono;
 
@@ -12,6 +13,12 @@ public interface ExecutionStore {
      * answers that execution when the fingerprints match, else {@link RequestIdConflictException}.
      */
     Mono<Execution> create(NewExecution execution);
+
+    /**
+     * Each execution as {@link #create} would create it, answered in order; the store may write
+     * them together (one commit), so the Monos may be hot: the work starts before subscription.
+     */
+    List<Mono<Execution>> createAll(List<NewExecution> executions);
 
     /** One execution with its steps; empty when there is none with this id. */
     Mono<Execution> find(UUID id);

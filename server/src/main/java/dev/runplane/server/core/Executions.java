@@ -28,6 +28,11 @@ public final class Executions {
         return store.create(request);
     }
 
+    /** Each Run's own answer, in order; see {@link ExecutionStore#createAll}. */
+    public List<Mono<Execution>> runAll(List<NewExecution> requests) {
+        return store.createAll(requests);
+    }
+
     public Mono<Execution> get(UUID id) {
         return store.find(id).switchIfEmpty(Mono.error(() -> NotFoundException.execution(id)));
     }

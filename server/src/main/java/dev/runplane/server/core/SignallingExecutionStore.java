@@ -1,5 +1,6 @@
 package dev.runplane.server.core;
 
+import java.util.List;
 import java.util.UUID;
 import reactor.core.publisher.Mono;
 
@@ -20,6 +21,19 @@ public final class SignallingExecutionStore implements ExecutionStore {
     @Override
     public Mono<Execution> create(NewExecution execution) {
         return store.create(execution).doOnNext(this::signalIfQueued);
+    }
+
+    /**
+     * The executions are created whether or not the caller still listens, so each is signalled as
+     * its commit answers (merged per commit), not when the caller gets round to reading its answer.
+     */
+    @Override
+    public List<Mono<Execution>> createAll(List<NewExecution> executions) {
+        return store.createAll(executions).stream().map(created -> {
+            Mono<Execution> signalled = created.doOnNext(this::signalIfQueued).cache();
+            signalled.subscribe(execution -> { }, error -> { }); // the caller reads the error from the cache
+            return signalled;
+        }).toList();
     }
 
     @Override

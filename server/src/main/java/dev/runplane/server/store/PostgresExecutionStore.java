@@ -17,6 +17,8 @@ import io.r2dbc.spi.Row;
 import io.r2dbc.spi.Statement;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -124,12 +126,29 @@ public final class PostgresExecutionStore implements ExecutionStore {
         return create(n, MAX_CREATE_ATTEMPTS);
     }
 
+    /** The batchable ones are queued together at once, so that they share statements; see {@link #create}. */
+    @Override
+    public List<Mono<Execution>> createAll(List<NewExecution> executions) {
+        List<NewExecution> batchable = executions.stream().filter(RunBatcher::batchable).toList();
+        Iterator<Mono<Execution>> inserted = runs.insertAll(
+                batchable.stream().map(n -> Ids.newId()).toList(), batchable).iterator();
+        return executions.stream()
+                .map(n -> RunBatcher.batchable(n) ? afterInsert(n, announced(inserted.next()), MAX_CREATE_ATTEMPTS)
+                        : create(n))
+                .toList();
+    }
+
     private Mono<Execution> create(NewExecution n, int attemptsLeft) {
         if (attemptsLeft == 0) {
             return Mono.error(new ContentionException("the dedup_key changed hands too often; retry the Run"));
         }
         Mono<Execution> queued = RunBatcher.batchable(n) ? announced(runs.insert(Ids.newId(), n))
                 : insert(Ids.newId(), n, Action.ENQUEUE, null);
+        return afterInsert(n, queued, attemptsLeft);
+    }
+
+    /** The QUEUED insert's answer, or (when a unique index refused the row) why: see {@link #create}. */
+    private Mono<Execution> afterInsert(NewExecution n, Mono<Execution> queued, int attemptsLeft) {
         return queued
                 .switchIfEmpty(Mono.defer(() -> sameRequest(n)))
                 .switchIfEmpty(Mono.defer(() -> skipAsDuplicate(n, attemptsLeft)));

@@ -17,7 +17,7 @@ import java.util.UUID;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.MonoSink;
+import reactor.core.publisher.Sinks;
 
 /**
  * Group commit for Run (DESIGN.md "Group commit"): Runs that arrive while earlier ones are being
@@ -83,7 +83,24 @@ final class RunBatcher {
 
     /** Inserts the Run as QUEUED with the given id; empty when a unique index refused the row. */
     Mono<Execution> insert(UUID id, NewExecution n) {
-        return Mono.create(sink -> batches.submit(new Pending(id, n, sink)));
+        return Mono.defer(() -> {
+            Pending pending = new Pending(id, n, Sinks.one());
+            batches.submit(pending);
+            return pending.answer.asMono();
+        });
+    }
+
+    /**
+     * Queues the Runs together (at once, not on subscription) so that they share statements instead
+     * of spreading over the first ones, and answers each as {@link #insert} does, in order.
+     */
+    List<Mono<Execution>> insertAll(List<UUID> ids, List<NewExecution> runs) {
+        List<Pending> pending = new ArrayList<>(runs.size());
+        for (int i = 0; i < runs.size(); i++) {
+            pending.add(new Pending(ids.get(i), runs.get(i), Sinks.one()));
+        }
+        batches.submitAll(pending);
+        return pending.stream().map(p -> p.answer.asMono()).toList();
     }
 
     private static List<Pending> take(Queue<Pending> queue) {
@@ -106,7 +123,7 @@ final class RunBatcher {
                     // One commit: its Runs wake this replica's pollers with one signal per pipeline.
                     SignalBatch.together(() -> deliver(batch, written.outcomes()));
                 })
-                .doOnError(error -> batch.forEach(p -> p.sink.error(DatabaseErrors.translate(error))))
+                .doOnError(error -> batch.forEach(p -> p.answer.tryEmitError(DatabaseErrors.translate(error))))
                 .onErrorResume(error -> Mono.empty())
                 .then();
     }
@@ -193,16 +210,16 @@ final class RunBatcher {
         for (Pending p : batch) {
             Object outcome = outcomes.get(p.id);
             if (outcome instanceof Execution execution) {
-                p.sink.success(execution);
+                p.answer.tryEmitValue(execution);
             } else if (outcome instanceof Throwable error) {
-                p.sink.error(error);
+                p.answer.tryEmitError(error);
             } else {
-                p.sink.success(); // a unique index refused the row
+                p.answer.tryEmitEmpty(); // a unique index refused the row
             }
         }
     }
 
     /** One Run waiting for its batch. */
-    record Pending(UUID id, NewExecution execution, MonoSink<Execution> sink) {
+    record Pending(UUID id, NewExecution execution, Sinks.One<Execution> answer) {
     }
 }

@@ -18,7 +18,9 @@ import dev.runplane.v1.KeyServiceGrpc;
 import dev.runplane.v1.ListKeysRequest;
 import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.RevokeKeyRequest;
+import dev.runplane.v1.RunBatchRequest;
 import dev.runplane.v1.RunRequest;
+import dev.runplane.v1.RunResult;
 import dev.runplane.v1.WorkerServiceGrpc;
 import io.grpc.Channel;
 import io.grpc.Status;
@@ -239,6 +241,19 @@ class AuthTest {
                 .run(RunRequest.newBuilder().setPipeline("allowed").build()).getExecution().getId();
         assertFalse(id.isEmpty());
         Group.WORK.callValid(server.channel(), restricted);
+    }
+
+    @Test
+    void aRunBatchOfARestrictedKeyPassesOnlyIfEveryRunIsInItsPipelines() throws Exception {
+        var stub = Keys.withKey(ExecutionServiceGrpc.newBlockingStub(server.channel()), restricted);
+        RunRequest allowed = RunRequest.newBuilder().setPipeline("allowed").build();
+        RunRequest other = RunRequest.newBuilder().setPipeline("other").build();
+        StatusRuntimeException error = Errors.expect(Status.Code.PERMISSION_DENIED,
+                () -> stub.runBatch(RunBatchRequest.newBuilder().addRuns(allowed).addRuns(other).build()));
+        assertEquals("PIPELINE_NOT_ALLOWED", Errors.errorInfo(error).orElseThrow().getReason());
+        assertEquals("other", Errors.errorInfo(error).orElseThrow().getMetadataOrThrow("missing"));
+        assertTrue(stub.runBatch(RunBatchRequest.newBuilder().addRuns(allowed).addRuns(allowed).build())
+                .getResultsList().stream().allMatch(RunResult::hasExecution));
     }
 
     @Test

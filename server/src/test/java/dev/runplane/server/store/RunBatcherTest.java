@@ -84,6 +84,26 @@ class RunBatcherTest {
     }
 
     @Test
+    void runsCreatedTogetherFillWholeStatementsAndAnswerInOrder() {
+        RecordingSignals signals = new RecordingSignals();
+        ExecutionStore signalling = new SignallingExecutionStore(store, signals);
+        List<NewExecution> runs = new ArrayList<>();
+        for (int i = 0; i < 250; i++) {
+            runs.add(run("together", "{\"i\": " + i + "}"));
+        }
+        List<Execution> created = Flux.concat(signalling.createAll(runs)).collectList().block();
+
+        for (int i = 0; i < 250; i++) {
+            assertEquals("{\"i\": " + i + "}", created.get(i).inputsJson(), "answer " + i + " is its own");
+        }
+        assertEquals(3, count("SELECT count(DISTINCT ev.xid) FROM execution_events ev"
+                + " JOIN executions x ON x.id = ev.execution_id WHERE x.pipeline = 'together'"),
+                "250 Runs handed over together: statements of 100, 100 and 50");
+        assertEquals(List.of("together x 100", "together x 100", "together x 50"),
+                signals.sent().stream().sorted().toList(), "one signal per commit");
+    }
+
+    @Test
     void aRunThatFailsItsBatchFailsAloneAndItsNeighboursAreStored() {
         AtomicInteger failed = new AtomicInteger();
         List<Mono<Execution>> runs = new ArrayList<>();

@@ -7,14 +7,26 @@ import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.store.EmbeddedDatabase;
 import dev.runplane.v1.Assignment;
 import dev.runplane.v1.CompleteBatchRequest;
+import dev.runplane.v1.CompleteBatchResponse;
 import dev.runplane.v1.CompleteRequest;
+import dev.runplane.v1.CompleteResult;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.PollResponse;
 import dev.runplane.v1.RunBatchRequest;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.WorkerServiceGrpc;
+import dev.runplane.worker.Worker;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -24,6 +36,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -51,7 +64,9 @@ import java.util.regex.Pattern;
  * and prints, after each phase, where PostgreSQL spent its time per executed execution; {@code no-peer}
  * skips the peer (to compare variants of Runplane quickly); {@code batch-run} makes the producers
  * submit with RunBatch, 100 Runs per call, and the peer's producers with scheduleBatch, 100 tasks per
- * call (bench/peer-overlay), so that both submit their fastest way. A worker count of 0 is a phase of Runs
+ * call (bench/peer-overlay), so that both submit their fastest way; {@code library} runs each worker
+ * as a Java library {@code Worker} with {@code claimBatch} slots and a handler that returns at once
+ * (its Completes go out together when they finish together). A worker count of 0 is a phase of Runs
  * alone (no workers), which prints the Run rate: the part of the end-to-end cost that Run takes.
  */
 public final class WorkerBenchmark {
@@ -71,6 +86,7 @@ public final class WorkerBenchmark {
         boolean notify = !flags.contains("no-notify");
         boolean batchComplete = flags.contains("batch-complete");
         int runBatch = flags.contains("batch-run") ? RUN_BATCH : 1;
+        boolean library = flags.contains("library");
         boolean stats = flags.contains("stats");
         Path dataDir = Files.createTempDirectory("runplane-worker-bench");
         Map<String, String> settings = stats
@@ -81,7 +97,8 @@ public final class WorkerBenchmark {
             System.out.printf("WorkerBenchmark: %d executions per run, %d producers (%s), claim batch %d, %s,"
                             + " durable embedded PostgreSQL%n", executions, producers,
                     runBatch > 1 ? "RunBatch of " + runBatch : "one Run per execution", claimBatch,
-                    batchComplete ? "one CompleteBatch per claimed batch" : "one Complete per execution");
+                    library ? "Java library workers with that many slots"
+                            : batchComplete ? "one CompleteBatch per claimed batch" : "one Complete per execution");
             double best = 0;
             ServerConfig config = ServerConfig.defaults().withPort(0).withDatabaseUrl(
                     "r2dbc:postgresql://" + address.user() + "@" + address.host() + ":" + address.port() + "/"
@@ -112,7 +129,7 @@ public final class WorkerBenchmark {
                     // runs start on an empty table (a claim walks its pipeline's part of the queue index from
                     // the head, where the entries of executions claimed earlier stay until a vacuum).
                     double rate = runplane(app.port(), "bench-" + phase + "-" + workers, executions, producers,
-                            workers, claimBatch, batchComplete, runBatch);
+                            workers, claimBatch, batchComplete, runBatch, library);
                     if (workers > 0) { // a Run-only phase is not end to end
                         best = Math.max(best, rate);
                     }
@@ -138,7 +155,7 @@ public final class WorkerBenchmark {
 
     /** One run: returns end-to-end executions/s. */
     static double runplane(int port, String pipeline, int n, int producers, int workers, int claimBatch,
-                           boolean batchComplete, int runBatch) throws Exception {
+                           boolean batchComplete, int runBatch, boolean library) throws Exception {
         List<ManagedChannel> channels = new ArrayList<>();
         AtomicInteger completed = new AtomicInteger();
         AtomicInteger submitted = new AtomicInteger();
@@ -147,9 +164,16 @@ public final class WorkerBenchmark {
         ConcurrentLinkedQueue<Long> runNanos = new ConcurrentLinkedQueue<>();
         // With no workers the phase measures Run alone: it ends when the producers have run every execution.
         boolean runOnly = workers == 0;
-        CountDownLatch done = new CountDownLatch(runOnly ? producers : workers);
+        CountDownLatch done = new CountDownLatch(runOnly ? producers : library ? 1 : workers);
         List<Thread> threads = new ArrayList<>();
-        for (int w = 0; w < workers; w++) {
+        List<Worker> libraryWorkers = new ArrayList<>();
+        for (int w = 0; library && w < workers; w++) {
+            Channel counted = ClientInterceptors.intercept(channel(port, channels),
+                    new LibraryCalls(n, completed, done, claimNanos, completeNanos));
+            libraryWorkers.add(Worker.builder(counted).workerId("bench-worker-" + w).concurrency(claimBatch)
+                    .maxWait(Duration.ofMillis(500)).handle(pipeline, task -> null).build());
+        }
+        for (int w = 0; !library && w < workers; w++) {
             ManagedChannel channel = channel(port, channels);
             String workerId = "bench-worker-" + w;
             threads.add(new Thread(() -> {
@@ -205,12 +229,14 @@ public final class WorkerBenchmark {
             }, "producer-" + p));
         }
         long start = System.nanoTime();
+        libraryWorkers.forEach(Worker::start);
         threads.forEach(Thread::start);
         done.await();
         double seconds = (System.nanoTime() - start) / 1e9;
         for (Thread t : threads) {
             t.join();
         }
+        libraryWorkers.forEach(Worker::close);
         channels.forEach(ManagedChannel::shutdownNow);
         long[] claims = sorted(claimNanos);
         long[] completes = sorted(completeNanos);
@@ -222,6 +248,41 @@ public final class WorkerBenchmark {
                 workers, runOnly ? n : completed.get(), rate, percentile(claims, 0.50), percentile(claims, 0.99),
                 percentile(completes, 0.50), percentile(completes, 0.99), percentile(runs, 0.50), percentile(runs, 0.99));
         return rate;
+    }
+
+    /**
+     * For workers of the Java library (flag {@code library}): times the Polls that claimed work and
+     * the CompleteBatch calls, and counts the completions the server answered; the phase ends at the
+     * n-th.
+     */
+    private record LibraryCalls(int n, AtomicInteger completed, CountDownLatch done,
+                                ConcurrentLinkedQueue<Long> claimNanos, ConcurrentLinkedQueue<Long> completeNanos)
+            implements ClientInterceptor {
+
+        @Override
+        public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+            long t0 = System.nanoTime();
+            return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                @Override
+                public void start(Listener<R> listener, Metadata headers) {
+                    super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                        @Override
+                        public void onMessage(R message) {
+                            if (message instanceof PollResponse poll && poll.getAssignmentsCount() > 0) {
+                                claimNanos.add(System.nanoTime() - t0);
+                            } else if (message instanceof CompleteBatchResponse batch) {
+                                completeNanos.add(System.nanoTime() - t0);
+                                long succeeded = batch.getResultsList().stream().filter(CompleteResult::hasExecution).count();
+                                if (completed.addAndGet((int) succeeded) >= n) {
+                                    done.countDown();
+                                }
+                            }
+                            super.onMessage(message);
+                        }
+                    }, headers);
+                }
+            };
+        }
     }
 
     private static ManagedChannel channel(int port, List<ManagedChannel> channels) {

@@ -7,6 +7,7 @@ import dev.runplane.v1.CompleteRequest;
 import dev.runplane.v1.FailRequest;
 import dev.runplane.v1.HeartbeatRequest;
 import dev.runplane.v1.HeartbeatResponse;
+import dev.runplane.v1.ItemError;
 import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.PollResponse;
 import dev.runplane.v1.WorkerServiceGrpc;
@@ -44,7 +45,8 @@ import java.util.concurrent.TimeUnit;
  * hands each to an idle slot, so a worker with many slots claims in batches instead of holding one
  * Poll per slot; one thread heartbeats every running task, which extends its lease, sends its
  * progress and steps, and learns of a Cancel. A handler's return value Completes the attempt, an
- * exception Fails it.
+ * exception Fails it. Completes of slots that finish together go out in one CompleteBatch
+ * ({@link CompleteSender}).
  */
 public final class Worker implements AutoCloseable {
 
@@ -57,6 +59,8 @@ public final class Worker implements AutoCloseable {
 
     private final Builder config;
     private final WorkerServiceGrpc.WorkerServiceBlockingStub stub;
+    /** The slots' Completes, sent together when they finish together. */
+    private final CompleteSender completes;
     private final List<Thread> slots = new ArrayList<>();
     private Thread claimer;
     /** One permit per idle slot: the claimer takes them before it claims, so every claim has a slot waiting. */
@@ -71,6 +75,7 @@ public final class Worker implements AutoCloseable {
     private Worker(Builder config) {
         this.config = config;
         this.stub = WorkerServiceGrpc.newBlockingStub(config.channel);
+        this.completes = new CompleteSender(batch -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).completeBatch(batch));
         this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "runplane-worker-heartbeat");
             t.setDaemon(true);
@@ -205,17 +210,16 @@ public final class Worker implements AutoCloseable {
                 if (message != null) {
                     complete.setMessage(message);
                 }
-                try {
-                    stub.withDeadlineAfter(30, TimeUnit.SECONDS).complete(complete.build());
-                } catch (StatusRuntimeException e) {
-                    if (e.getStatus().getCode() != Status.Code.INVALID_ARGUMENT) {
-                        throw e;
-                    }
+                ItemError refused = completes.complete(complete.build()).getError();
+                if (refused.getCode() == Status.Code.INVALID_ARGUMENT.value()) {
                     // Outputs the server refuses (too large, say) fail the execution with the reason,
                     // rather than leaving it to expire and be retried with the same outputs.
                     stub.withDeadlineAfter(30, TimeUnit.SECONDS).fail(FailRequest.newBuilder().setLease(task.lease())
-                            .setError(truncate("the server refused the outputs: " + e.getStatus().getDescription(),
+                            .setError(truncate("the server refused the outputs: " + refused.getMessage(),
                                     16 * 1024)).build());
+                } else if (refused.getCode() != Status.Code.OK.value()) {
+                    log.log(System.Logger.Level.WARNING, "Could not finish execution " + task.id() + ": "
+                            + Status.fromCodeValue(refused.getCode()).getCode() + " " + refused.getMessage());
                 }
             } else {
                 boolean retryable = !task.cancelRequested()

@@ -5,6 +5,7 @@ import com.google.protobuf.Value;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.CancelRequest;
+import dev.runplane.v1.CompleteBatchRequest;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionStatus;
 import dev.runplane.v1.GetExecutionRequest;
@@ -107,11 +108,20 @@ class WorkerLibraryTest {
             ids.add(run("batch-claims", 1).getId());
         }
         List<Integer> claimedPerPoll = new CopyOnWriteArrayList<>();
+        List<Integer> completedPerCall = new CopyOnWriteArrayList<>();
         Channel counted = ClientInterceptors.intercept(server.channel(), new ClientInterceptor() {
             @Override
             public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options,
                                                          Channel next) {
                 return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    public void sendMessage(Q message) {
+                        if (message instanceof CompleteBatchRequest batch) {
+                            completedPerCall.add(batch.getCompletionsCount());
+                        }
+                        super.sendMessage(message);
+                    }
+
                     @Override
                     public void start(Listener<R> listener, Metadata headers) {
                         super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
@@ -145,6 +155,8 @@ class WorkerLibraryTest {
         assertEquals(20, claimedPerPoll.stream().mapToInt(Integer::intValue).sum(), "each claimed once");
         assertTrue(claimedPerPoll.stream().anyMatch(n -> n > 1), "Polls claimed several at once: " + claimedPerPoll);
         assertTrue(claimedPerPoll.stream().allMatch(n -> n <= 8), "never more than the slots: " + claimedPerPoll);
+        // Completes go out through CompleteBatch (together when slots finish together: CompleteSenderTest).
+        assertEquals(20, completedPerCall.stream().mapToInt(Integer::intValue).sum(), "calls " + completedPerCall);
     }
 
     @Test

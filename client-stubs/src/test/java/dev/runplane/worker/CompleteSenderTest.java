@@ -1,0 +1,198 @@
+package dev.runplane.worker;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.runplane.v1.CompleteBatchRequest;
+import dev.runplane.v1.CompleteBatchResponse;
+import dev.runplane.v1.CompleteRequest;
+import dev.runplane.v1.CompleteResult;
+import dev.runplane.v1.Execution;
+import dev.runplane.v1.Lease;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The worker-side group commit, against a CompleteBatch function that records its calls (the
+ * library's use of it against a real server: WorkerLibraryTest in the server module).
+ */
+class CompleteSenderTest {
+
+    /** Records each call's completions; answers each with an execution of the lease's id. */
+    private static final class Server implements Function<CompleteBatchRequest, CompleteBatchResponse> {
+
+        final List<Integer> calls = new CopyOnWriteArrayList<>();
+        final CountDownLatch firstCallMayReturn;
+        volatile RuntimeException failWith;
+
+        Server(CountDownLatch firstCallMayReturn) {
+            this.firstCallMayReturn = firstCallMayReturn;
+        }
+
+        @Override
+        public CompleteBatchResponse apply(CompleteBatchRequest request) {
+            calls.add(request.getCompletionsCount());
+            if (calls.size() == 1) {
+                await(firstCallMayReturn);
+            }
+            if (failWith != null) {
+                throw failWith;
+            }
+            CompleteBatchResponse.Builder response = CompleteBatchResponse.newBuilder();
+            request.getCompletionsList().forEach(c -> response.addResults(CompleteResult.newBuilder()
+                    .setExecution(Execution.newBuilder().setId(c.getLease().getExecutionId()))));
+            return response.build();
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(20, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static CompleteRequest completion(String id, int outputBytes) {
+        CompleteRequest.Builder request = CompleteRequest.newBuilder()
+                .setLease(Lease.newBuilder().setExecutionId(id).setToken("t").setAttempt(1));
+        if (outputBytes > 0) {
+            request.setOutputs(Struct.newBuilder()
+                    .putFields("blob", Value.newBuilder().setStringValue("x".repeat(outputBytes)).build()));
+        }
+        return request.build();
+    }
+
+    /** Starts one slot per id, each completing its own; returns the threads and what each got. */
+    private static List<Thread> slots(CompleteSender sender, List<String> ids, int outputBytes,
+                                      ConcurrentHashMap<String, Object> outcomes) {
+        List<Thread> threads = new ArrayList<>();
+        for (String id : ids) {
+            Thread t = new Thread(() -> {
+                try {
+                    outcomes.put(id, sender.complete(completion(id, outputBytes)).getExecution().getId());
+                } catch (StatusRuntimeException e) {
+                    outcomes.put(id, e.getStatus().getCode());
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        return threads;
+    }
+
+    private static void awaitQueued(CompleteSender sender, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (sender.queued() < n) {
+            assertTrue(System.nanoTime() < deadline, "queued " + sender.queued() + " of " + n);
+            Thread.sleep(1); // polling a condition with a deadline
+        }
+    }
+
+    private static void join(List<Thread> threads) throws InterruptedException {
+        for (Thread t : threads) {
+            t.join(20_000);
+        }
+    }
+
+    @Test
+    void aLoneCompleteIsSentAtOnce() {
+        Server server = new Server(new CountDownLatch(0));
+        CompleteResult result = new CompleteSender(server).complete(completion("a", 0));
+        assertEquals("a", result.getExecution().getId());
+        assertEquals(List.of(1), server.calls);
+    }
+
+    @Test
+    void completesThatFinishWhileACallIsOnItsWayShareTheNextAndEachGetsItsOwnResult() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Server server = new Server(release);
+        CompleteSender sender = new CompleteSender(server);
+        ConcurrentHashMap<String, Object> outcomes = new ConcurrentHashMap<>();
+        List<Thread> first = slots(sender, List.of("first"), 0, outcomes);
+        while (server.calls.isEmpty()) {
+            Thread.sleep(1); // until the first call is on its way
+        }
+        List<String> others = List.of("b", "c", "d", "e", "f");
+        List<Thread> rest = slots(sender, others, 0, outcomes);
+        awaitQueued(sender, others.size());
+        release.countDown();
+        join(first);
+        join(rest);
+
+        assertEquals(List.of(1, 5), server.calls, "the five that waited went in one call");
+        assertEquals("first", outcomes.get("first"));
+        others.forEach(id -> assertEquals(id, outcomes.get(id), "each slot gets its own result"));
+    }
+
+    @Test
+    void batchesStopAtTheItemAndByteLimits() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Server server = new Server(release);
+        CompleteSender sender = new CompleteSender(server);
+        ConcurrentHashMap<String, Object> outcomes = new ConcurrentHashMap<>();
+        List<Thread> first = slots(sender, List.of("first"), 0, outcomes);
+        while (server.calls.isEmpty()) {
+            Thread.sleep(1);
+        }
+        List<String> small = new ArrayList<>();
+        for (int i = 0; i < 150; i++) {
+            small.add("s" + i);
+        }
+        List<Thread> rest = slots(sender, small, 0, outcomes);
+        awaitQueued(sender, 150);
+        List<String> large = List.of("l1", "l2", "l3"); // 900 KiB each: two fit under 2 MiB, not three
+        rest.addAll(slots(sender, large, 900 * 1024, outcomes));
+        awaitQueued(sender, 153);
+        release.countDown();
+        join(first);
+        join(rest);
+
+        assertEquals(154, outcomes.size());
+        assertTrue(outcomes.values().stream().allMatch(v -> v instanceof String), "all completed: " + outcomes);
+        assertEquals(154, server.calls.stream().mapToInt(Integer::intValue).sum());
+        assertTrue(server.calls.stream().allMatch(n -> n <= CompleteSender.MAX_ITEMS), "calls " + server.calls);
+        assertEquals(1 + 2 + 1, server.calls.size(), "1, then 100, then 50 small and 2 large, then the third large: "
+                + server.calls);
+    }
+
+    @Test
+    void aFailedCallFailsEachOfItsCompletesAndTheNextCallIsMadeAgain() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Server server = new Server(release);
+        server.failWith = Status.UNAVAILABLE.withDescription("server gone").asRuntimeException();
+        CompleteSender sender = new CompleteSender(server);
+        ConcurrentHashMap<String, Object> outcomes = new ConcurrentHashMap<>();
+        List<Thread> first = slots(sender, List.of("first"), 0, outcomes);
+        while (server.calls.isEmpty()) {
+            Thread.sleep(1);
+        }
+        List<Thread> rest = slots(sender, List.of("b", "c"), 0, outcomes);
+        awaitQueued(sender, 2);
+        release.countDown();
+        join(first);
+        join(rest);
+        assertEquals(Status.Code.UNAVAILABLE, outcomes.get("first"));
+        assertEquals(Status.Code.UNAVAILABLE, outcomes.get("b"));
+        assertEquals(Status.Code.UNAVAILABLE, outcomes.get("c"));
+
+        server.failWith = null;
+        assertEquals("d", sender.complete(completion("d", 0)).getExecution().getId());
+        StatusRuntimeException stillThrown = assertThrows(StatusRuntimeException.class, () -> {
+            server.failWith = Status.DEADLINE_EXCEEDED.asRuntimeException();
+            sender.complete(completion("e", 0));
+        });
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, stillThrown.getStatus().getCode());
+    }
+}

@@ -92,6 +92,18 @@ class CompleteSenderTest {
         return threads;
     }
 
+    /** Starts the slot "first", whose call stays on its way until the server's latch opens. */
+    private static List<Thread> firstOnItsWay(CompleteSender sender, Server server,
+                                              ConcurrentHashMap<String, Object> outcomes) throws InterruptedException {
+        List<Thread> first = slots(sender, List.of("first"), 0, outcomes);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (server.calls.isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "the first call never started");
+            Thread.sleep(1); // polling a condition with a deadline
+        }
+        return first;
+    }
+
     private static void awaitQueued(CompleteSender sender, int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (sender.queued() < n) {
@@ -120,10 +132,7 @@ class CompleteSenderTest {
         Server server = new Server(release);
         CompleteSender sender = new CompleteSender(server);
         ConcurrentHashMap<String, Object> outcomes = new ConcurrentHashMap<>();
-        List<Thread> first = slots(sender, List.of("first"), 0, outcomes);
-        while (server.calls.isEmpty()) {
-            Thread.sleep(1); // until the first call is on its way
-        }
+        List<Thread> first = firstOnItsWay(sender, server, outcomes);
         List<String> others = List.of("b", "c", "d", "e", "f");
         List<Thread> rest = slots(sender, others, 0, outcomes);
         awaitQueued(sender, others.size());
@@ -142,10 +151,7 @@ class CompleteSenderTest {
         Server server = new Server(release);
         CompleteSender sender = new CompleteSender(server);
         ConcurrentHashMap<String, Object> outcomes = new ConcurrentHashMap<>();
-        List<Thread> first = slots(sender, List.of("first"), 0, outcomes);
-        while (server.calls.isEmpty()) {
-            Thread.sleep(1);
-        }
+        List<Thread> first = firstOnItsWay(sender, server, outcomes);
         List<String> small = new ArrayList<>();
         for (int i = 0; i < 150; i++) {
             small.add("s" + i);
@@ -174,10 +180,7 @@ class CompleteSenderTest {
         server.failWith = Status.UNAVAILABLE.withDescription("server gone").asRuntimeException();
         CompleteSender sender = new CompleteSender(server);
         ConcurrentHashMap<String, Object> outcomes = new ConcurrentHashMap<>();
-        List<Thread> first = slots(sender, List.of("first"), 0, outcomes);
-        while (server.calls.isEmpty()) {
-            Thread.sleep(1);
-        }
+        List<Thread> first = firstOnItsWay(sender, server, outcomes);
         List<Thread> rest = slots(sender, List.of("b", "c"), 0, outcomes);
         awaitQueued(sender, 2);
         release.countDown();

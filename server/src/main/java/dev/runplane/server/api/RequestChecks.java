@@ -35,6 +35,15 @@ final class RequestChecks {
     }
 
     /** A required id. */
+    /** A batch's items: 1 to {@code max} (each item is then checked as a call of its own). */
+    void batch(String field, int count, int max) {
+        if (count == 0) {
+            fail(field, "is required: 1 to " + max + " " + field);
+        } else if (count > max) {
+            fail(field, "at most " + max + " " + field);
+        }
+    }
+
     UUID id(String field, String text) {
         if (text.isEmpty()) {
             fail(field, "is required");

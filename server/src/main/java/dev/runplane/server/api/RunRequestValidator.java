@@ -64,11 +64,7 @@ final class RunRequestValidator {
     /** RunBatch's own rule: 1 to MAX_BATCH runs (each is checked as a Run of its own). */
     void validateBatch(RunBatchRequest request) {
         RequestChecks checks = new RequestChecks();
-        if (request.getRunsCount() == 0) {
-            checks.fail("runs", "is required: 1 to " + MAX_BATCH + " runs");
-        } else if (request.getRunsCount() > MAX_BATCH) {
-            checks.fail("runs", "at most " + MAX_BATCH + " runs");
-        }
+        checks.batch("runs", request.getRunsCount(), MAX_BATCH);
         checks.throwIfInvalid();
     }
 

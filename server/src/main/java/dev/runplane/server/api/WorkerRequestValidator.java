@@ -118,11 +118,7 @@ final class WorkerRequestValidator {
     /** CompleteBatch's own rule: 1 to MAX_BATCH completions (each is checked as a Complete of its own). */
     void completeBatch(CompleteBatchRequest request) {
         RequestChecks checks = new RequestChecks();
-        if (request.getCompletionsCount() == 0) {
-            checks.fail("completions", "is required: 1 to " + MAX_BATCH + " completions");
-        } else if (request.getCompletionsCount() > MAX_BATCH) {
-            checks.fail("completions", "at most " + MAX_BATCH + " completions");
-        }
+        checks.batch("completions", request.getCompletionsCount(), MAX_BATCH);
         checks.throwIfInvalid();
     }
 

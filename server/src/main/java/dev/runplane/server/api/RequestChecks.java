@@ -34,7 +34,6 @@ final class RequestChecks {
         }
     }
 
-    /** A required id. */
     /** A batch's items: 1 to {@code max} (each item is then checked as a call of its own). */
     void batch(String field, int count, int max) {
         if (count == 0) {
@@ -44,6 +43,7 @@ final class RequestChecks {
         }
     }
 
+    /** A required id. */
     UUID id(String field, String text) {
         if (text.isEmpty()) {
             fail(field, "is required");

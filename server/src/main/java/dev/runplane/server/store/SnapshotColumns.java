@@ -30,7 +30,8 @@ final class SnapshotColumns implements Columns {
             this.named = null;
             int format = positional.get(0).getAsInt();
             if (format != ExecutionReader.SNAPSHOT_FORMAT) {
-                throw new IllegalStateException("snapshot format " + format + " is newer than this server");
+                throw new IllegalStateException("unknown snapshot format " + format + " (this server reads "
+                        + ExecutionReader.SNAPSHOT_FORMAT + "; a newer server wrote it?)");
             }
         } else {
             this.positional = null;

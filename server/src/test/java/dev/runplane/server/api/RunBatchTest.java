@@ -152,6 +152,14 @@ class RunBatchTest {
     }
 
     @Test
+    void aBatchOfOnlyBadRunsAnswersEachWithItsErrorAndQueuesNothing() throws Exception {
+        RunBatchResponse response = runBatch(run("", 0), run("batch-all-bad", 1).setMaxAttempts(1000));
+        assertEquals("pipeline", response.getResults(0).getError().getFieldViolations(0).getField());
+        assertEquals("max_attempts", response.getResults(1).getError().getFieldViolations(0).getField());
+        assertEquals(0, count("SELECT count(*) FROM executions WHERE pipeline = 'batch-all-bad'"));
+    }
+
+    @Test
     void aFullBatchIsOneStatement() throws Exception {
         RunBatchRequest.Builder full = RunBatchRequest.newBuilder();
         for (int i = 0; i < RunRequestValidator.MAX_BATCH; i++) {

@@ -32,7 +32,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -194,7 +193,9 @@ class DatabaseOutageTest {
     /** WatchExecutions on the pipeline that, whenever its stream ends with UNAVAILABLE, resumes after its last event. */
     private static final class ResumingWatcher {
         private final TestServer server;
-        private final List<Long> sequences = new CopyOnWriteArrayList<>();
+        /** Appended once per event: a CopyOnWriteArrayList copied itself per event and, thousands of
+         *  events in, made this watcher slow enough for the server to end it as too slow. */
+        private final List<Long> sequences = Collections.synchronizedList(new ArrayList<>());
         private final Set<String> otherEnds = ConcurrentHashMap.newKeySet();
         private final AtomicLong unavailableEnds = new AtomicLong();
         private final AtomicLong endedWithResumePoint = new AtomicLong();
@@ -207,7 +208,7 @@ class DatabaseOutageTest {
         }
 
         private void open() {
-            long after = sequences.isEmpty() ? 0 : sequences.get(sequences.size() - 1);
+            long after = last();
             ExecutionServiceGrpc.newStub(server.channel()).watchExecutions(WatchExecutionsRequest.newBuilder()
                     .setFilter(ExecutionFilter.newBuilder().addPipelines("outage")).setAfterSequence(after).build(),
                     new ClientResponseObserver<WatchExecutionsRequest, WatchExecutionsResponse>() {
@@ -232,7 +233,7 @@ class DatabaseOutageTest {
                                 return;
                             }
                             unavailableEnds.incrementAndGet();
-                            long last = sequences.get(sequences.size() - 1);
+                            long last = last();
                             Errors.errorInfo((StatusRuntimeException) t)
                                     .filter(info -> info.getReason().equals("DATABASE_UNAVAILABLE")
                                             && info.containsMetadata("after_sequence"))
@@ -255,7 +256,16 @@ class DatabaseOutageTest {
         }
 
         List<Long> sequences() {
-            return List.copyOf(sequences);
+            synchronized (sequences) {
+                return List.copyOf(sequences);
+            }
+        }
+
+        /** The sequence of the last event received; 0 before the first. */
+        private long last() {
+            synchronized (sequences) {
+                return sequences.isEmpty() ? 0 : sequences.get(sequences.size() - 1);
+            }
         }
 
         Set<String> otherEnds() {

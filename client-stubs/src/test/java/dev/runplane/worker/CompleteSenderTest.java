@@ -92,16 +92,41 @@ class CompleteSenderTest {
         return threads;
     }
 
-    /** Starts the slot "first", whose call stays on its way until the server's latch opens. */
-    private static List<Thread> firstOnItsWay(CompleteSender sender, Server server,
-                                              ConcurrentHashMap<String, Object> outcomes) throws InterruptedException {
-        List<Thread> first = slots(sender, List.of("first"), 0, outcomes);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (server.calls.isEmpty()) {
-            assertTrue(System.nanoTime() < deadline, "the first call never started");
-            Thread.sleep(1); // polling a condition with a deadline
+    /**
+     * A slot "first" whose call stays on its way (the server holds it) while the test queues more
+     * slots behind it; then the call returns and every slot finishes.
+     */
+    private static final class FirstCallHeld {
+
+        final CountDownLatch release = new CountDownLatch(1);
+        final Server server = new Server(release);
+        final CompleteSender sender = new CompleteSender(server);
+        final ConcurrentHashMap<String, Object> outcomes = new ConcurrentHashMap<>();
+        private final List<Thread> threads = new ArrayList<>();
+
+        FirstCallHeld(RuntimeException failWith) throws InterruptedException {
+            server.failWith = failWith;
+            threads.addAll(slots(sender, List.of("first"), 0, outcomes));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (server.calls.isEmpty()) {
+                assertTrue(System.nanoTime() < deadline, "the first call never started");
+                Thread.sleep(1); // polling a condition with a deadline
+            }
         }
-        return first;
+
+        /** Starts slots for these ids and waits until all of them (and any queued before) are queued. */
+        void queue(List<String> ids, int outputBytes) throws InterruptedException {
+            int before = sender.queued();
+            threads.addAll(slots(sender, ids, outputBytes, outcomes));
+            awaitQueued(sender, before + ids.size());
+        }
+
+        void releaseAndJoin() throws InterruptedException {
+            release.countDown();
+            for (Thread t : threads) {
+                t.join(20_000);
+            }
+        }
     }
 
     private static void awaitQueued(CompleteSender sender, int n) throws InterruptedException {
@@ -109,12 +134,6 @@ class CompleteSenderTest {
         while (sender.queued() < n) {
             assertTrue(System.nanoTime() < deadline, "queued " + sender.queued() + " of " + n);
             Thread.sleep(1); // polling a condition with a deadline
-        }
-    }
-
-    private static void join(List<Thread> threads) throws InterruptedException {
-        for (Thread t : threads) {
-            t.join(20_000);
         }
     }
 
@@ -128,73 +147,49 @@ class CompleteSenderTest {
 
     @Test
     void completesThatFinishWhileACallIsOnItsWayShareTheNextAndEachGetsItsOwnResult() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        Server server = new Server(release);
-        CompleteSender sender = new CompleteSender(server);
-        ConcurrentHashMap<String, Object> outcomes = new ConcurrentHashMap<>();
-        List<Thread> first = firstOnItsWay(sender, server, outcomes);
+        FirstCallHeld held = new FirstCallHeld(null);
         List<String> others = List.of("b", "c", "d", "e", "f");
-        List<Thread> rest = slots(sender, others, 0, outcomes);
-        awaitQueued(sender, others.size());
-        release.countDown();
-        join(first);
-        join(rest);
+        held.queue(others, 0);
+        held.releaseAndJoin();
 
-        assertEquals(List.of(1, 5), server.calls, "the five that waited went in one call");
-        assertEquals("first", outcomes.get("first"));
-        others.forEach(id -> assertEquals(id, outcomes.get(id), "each slot gets its own result"));
+        assertEquals(List.of(1, 5), held.server.calls, "the five that waited went in one call");
+        assertEquals("first", held.outcomes.get("first"));
+        others.forEach(id -> assertEquals(id, held.outcomes.get(id), "each slot gets its own result"));
     }
 
     @Test
     void batchesStopAtTheItemAndByteLimits() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        Server server = new Server(release);
-        CompleteSender sender = new CompleteSender(server);
-        ConcurrentHashMap<String, Object> outcomes = new ConcurrentHashMap<>();
-        List<Thread> first = firstOnItsWay(sender, server, outcomes);
+        FirstCallHeld held = new FirstCallHeld(null);
         List<String> small = new ArrayList<>();
         for (int i = 0; i < 150; i++) {
             small.add("s" + i);
         }
-        List<Thread> rest = slots(sender, small, 0, outcomes);
-        awaitQueued(sender, 150);
-        List<String> large = List.of("l1", "l2", "l3"); // 900 KiB each: two fit under 2 MiB, not three
-        rest.addAll(slots(sender, large, 900 * 1024, outcomes));
-        awaitQueued(sender, 153);
-        release.countDown();
-        join(first);
-        join(rest);
+        held.queue(small, 0);
+        held.queue(List.of("l1", "l2", "l3"), 900 * 1024); // 900 KiB each: two fit under 2 MiB, not three
+        held.releaseAndJoin();
 
-        assertEquals(154, outcomes.size());
-        assertTrue(outcomes.values().stream().allMatch(v -> v instanceof String), "all completed: " + outcomes);
-        assertEquals(154, server.calls.stream().mapToInt(Integer::intValue).sum());
-        assertTrue(server.calls.stream().allMatch(n -> n <= CompleteSender.MAX_ITEMS), "calls " + server.calls);
-        assertEquals(1 + 2 + 1, server.calls.size(), "1, then 100, then 50 small and 2 large, then the third large: "
-                + server.calls);
+        List<Integer> calls = held.server.calls;
+        assertEquals(154, held.outcomes.size());
+        assertTrue(held.outcomes.values().stream().allMatch(v -> v instanceof String), "all completed: " + held.outcomes);
+        assertEquals(154, calls.stream().mapToInt(Integer::intValue).sum());
+        assertTrue(calls.stream().allMatch(n -> n <= CompleteSender.MAX_ITEMS), "calls " + calls);
+        assertEquals(1 + 2 + 1, calls.size(), "1, then 100, then 50 small and 2 large, then the third large: " + calls);
     }
 
     @Test
     void aFailedCallFailsEachOfItsCompletesAndTheNextCallIsMadeAgain() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        Server server = new Server(release);
-        server.failWith = Status.UNAVAILABLE.withDescription("server gone").asRuntimeException();
-        CompleteSender sender = new CompleteSender(server);
-        ConcurrentHashMap<String, Object> outcomes = new ConcurrentHashMap<>();
-        List<Thread> first = firstOnItsWay(sender, server, outcomes);
-        List<Thread> rest = slots(sender, List.of("b", "c"), 0, outcomes);
-        awaitQueued(sender, 2);
-        release.countDown();
-        join(first);
-        join(rest);
-        assertEquals(Status.Code.UNAVAILABLE, outcomes.get("first"));
-        assertEquals(Status.Code.UNAVAILABLE, outcomes.get("b"));
-        assertEquals(Status.Code.UNAVAILABLE, outcomes.get("c"));
+        FirstCallHeld held = new FirstCallHeld(Status.UNAVAILABLE.withDescription("server gone").asRuntimeException());
+        held.queue(List.of("b", "c"), 0);
+        held.releaseAndJoin();
+        assertEquals(Status.Code.UNAVAILABLE, held.outcomes.get("first"));
+        assertEquals(Status.Code.UNAVAILABLE, held.outcomes.get("b"));
+        assertEquals(Status.Code.UNAVAILABLE, held.outcomes.get("c"));
 
-        server.failWith = null;
-        assertEquals("d", sender.complete(completion("d", 0)).getExecution().getId());
+        held.server.failWith = null;
+        assertEquals("d", held.sender.complete(completion("d", 0)).getExecution().getId());
         StatusRuntimeException stillThrown = assertThrows(StatusRuntimeException.class, () -> {
-            server.failWith = Status.DEADLINE_EXCEEDED.asRuntimeException();
-            sender.complete(completion("e", 0));
+            held.server.failWith = Status.DEADLINE_EXCEEDED.asRuntimeException();
+            held.sender.complete(completion("e", 0));
         });
         assertEquals(Status.Code.DEADLINE_EXCEEDED, stillThrown.getStatus().getCode());
     }

@@ -148,16 +148,16 @@ public final class Application implements AutoCloseable {
         // that claims a full batch wakes the next one, so a signal per event only made idle pollers
         // run empty claims (measured: 1.9 claim statements per execution under the worker benchmark).
         hub.onQueued(pipelines -> pipelines.forEach(workSignals::signal));
+        PostgresExecutionQueries queries = new PostgresExecutionQueries(database.pool(), database.customPlans());
         Executions executions = new Executions(
-                new SignallingExecutionStore(new PostgresExecutionStore(database.pool(), notifier), workSignals),
-                new PostgresExecutionQueries(database.pool(), database.customPlans()));
+                new SignallingExecutionStore(new PostgresExecutionStore(database.pool(), notifier), workSignals), queries);
         PostgresWorkerStore workerStore = new PostgresWorkerStore(database.pool(), database.customPlans(), notifier);
         Workers workers = new Workers(workerStore, workSignals, workerSettings);
         // Issue 7: keys, their admin service, and the interceptor in front of every call.
         KeyStore keys = new PostgresKeyStore(database.pool());
         Authenticator authenticator = new Authenticator(keys, ops.keyCacheTtl(), Clock.systemUTC());
         StartupChecks.refuseOpenNonLoopbackBind(config, ops, authenticator);
-        transport.intercept(new AuthInterceptor(authenticator, ops.insecure(), ops.protectReflection(),
+        transport.intercept(new AuthInterceptor(authenticator, queries, ops.insecure(), ops.protectReflection(),
                 ops.maxStreamsPerKey()));
         PrometheusMeterRegistry registry = Operations.registryFor(ops);
         if (registry != null) {

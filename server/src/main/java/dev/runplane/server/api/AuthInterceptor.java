@@ -3,12 +3,10 @@ package dev.runplane.server.api;
 import dev.runplane.server.core.ApiKey;
 import dev.runplane.server.core.AuthenticationException;
 import dev.runplane.server.core.Authenticator;
+import dev.runplane.server.core.ExecutionQueries;
 import dev.runplane.server.core.PermissionDeniedException;
 import dev.runplane.server.core.ResourceExhaustedException;
 import dev.runplane.server.core.Scope;
-import dev.runplane.v1.PollRequest;
-import dev.runplane.v1.RunBatchRequest;
-import dev.runplane.v1.RunRequest;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall;
@@ -22,12 +20,10 @@ import io.grpc.ServerInterceptor;
 import io.grpc.StatusRuntimeException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import reactor.core.publisher.Mono;
 
 /**
@@ -45,22 +41,18 @@ public final class AuthInterceptor implements ServerInterceptor {
 
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
-    /** Where a request names its pipelines; a pipeline-restricted key may call only these methods. */
-    private static final Map<String, Function<Object, List<String>>> PIPELINES_OF = Map.of(
-            "runplane.v1.ExecutionService/Run", m -> List.of(((RunRequest) m).getPipeline()),
-            "runplane.v1.ExecutionService/RunBatch",
-            m -> ((RunBatchRequest) m).getRunsList().stream().map(RunRequest::getPipeline).toList(),
-            "runplane.v1.WorkerService/Poll", m -> ((PollRequest) m).getPipelinesList());
-
     private final Authenticator authenticator;
+    private final PipelineAllowList allowList;
     private final boolean insecure;
     private final boolean protectReflection;
     private final int maxStreamsPerKey;
     private final Map<String, AtomicInteger> openStreams = new ConcurrentHashMap<>();
 
-    public AuthInterceptor(Authenticator authenticator, boolean insecure, boolean protectReflection,
-                           int maxStreamsPerKey) {
+    /** @param queries where the pipelines of executions named by id are looked up, for restricted keys */
+    public AuthInterceptor(Authenticator authenticator, ExecutionQueries queries, boolean insecure,
+                           boolean protectReflection, int maxStreamsPerKey) {
         this.authenticator = authenticator;
+        this.allowList = new PipelineAllowList(queries);
         this.insecure = insecure;
         this.protectReflection = protectReflection;
         this.maxStreamsPerKey = maxStreamsPerKey;
@@ -83,10 +75,10 @@ public final class AuthInterceptor implements ServerInterceptor {
         Context context = Context.current();
         caller.map(key -> {
                     checkScope(key, scope);
-                    if (!key.pipelines().isEmpty() && !PIPELINES_OF.containsKey(method.getFullMethodName())) {
+                    if (!key.pipelines().isEmpty() && !allowList.covers(method.getFullMethodName())) {
                         throw new PermissionDeniedException("PIPELINE_NOT_ALLOWED", String.join(",", key.pipelines()),
                                 "API key " + key.id() + " is restricted to pipelines " + key.pipelines() + " and "
-                                        + method.getBareMethodName() + " does not name a pipeline");
+                                        + method.getBareMethodName() + " is not limited to pipelines");
                     }
                     return key;
                 })
@@ -109,8 +101,7 @@ public final class AuthInterceptor implements ServerInterceptor {
                     Context withKey = key.map(k -> context.withValue(API_KEY, k)).orElse(context);
                     ServerCall.Listener<ReqT> real = Contexts.interceptCall(withKey, counted, headers, next);
                     if (key.isPresent() && !key.get().pipelines().isEmpty()) {
-                        real = new PipelineCheck<>(real, counted, key.get(),
-                                PIPELINES_OF.get(method.getFullMethodName()));
+                        real = new PipelineCheck<>(real, counted, key.get(), allowList);
                     }
                     if (release != null) {
                         real = new ReleasingListener<>(real, release);
@@ -201,45 +192,53 @@ public final class AuthInterceptor implements ServerInterceptor {
         return remote != null;
     }
 
-    /** Refuses a request that names a pipeline outside the key's allow-list, before the service sees it. */
+    /**
+     * Holds the request until the allow-list has checked it (which may read the pipelines of the
+     * executions it names), then passes it on (perhaps narrowed) with the events that arrived
+     * meanwhile, or closes the call with PIPELINE_NOT_ALLOWED. Runplane's requests are single
+     * messages (unary and server-streaming methods): the first message is the one checked.
+     */
     private static final class PipelineCheck<ReqT> extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
 
+        private final ServerCall.Listener<ReqT> real;
+        private final DeferredListener<ReqT> held;
         private final ServerCall<ReqT, ?> call;
         private final ApiKey key;
-        private final Function<Object, List<String>> pipelinesOf;
-        private boolean refused;
+        private final PipelineAllowList allowList;
+        private boolean checking;
 
-        PipelineCheck(ServerCall.Listener<ReqT> delegate, ServerCall<ReqT, ?> call, ApiKey key,
-                      Function<Object, List<String>> pipelinesOf) {
-            super(delegate);
+        PipelineCheck(ServerCall.Listener<ReqT> real, ServerCall<ReqT, ?> call, ApiKey key, PipelineAllowList allowList) {
+            this(real, new DeferredListener<>(), call, key, allowList);
+        }
+
+        private PipelineCheck(ServerCall.Listener<ReqT> real, DeferredListener<ReqT> held, ServerCall<ReqT, ?> call,
+                              ApiKey key, PipelineAllowList allowList) {
+            super(held);
+            this.real = real;
+            this.held = held;
             this.call = call;
             this.key = key;
-            this.pipelinesOf = pipelinesOf;
+            this.allowList = allowList;
         }
 
         @Override
         public void onMessage(ReqT message) {
-            if (refused) {
+            if (checking) {
+                super.onMessage(message);
                 return;
             }
-            for (String pipeline : pipelinesOf.apply(message)) {
-                if (!key.allowsPipeline(pipeline)) {
-                    refused = true;
-                    StatusRuntimeException status = ErrorMapper.toStatus(new PermissionDeniedException(
-                            "PIPELINE_NOT_ALLOWED", pipeline, "API key " + key.id() + " may not use pipeline '"
-                            + pipeline + "' (allowed: " + String.join(", ", key.pipelines()) + ")"));
-                    call.close(status.getStatus(), status.getTrailers() != null ? status.getTrailers() : new Metadata());
-                    return;
-                }
-            }
-            super.onMessage(message);
-        }
-
-        @Override
-        public void onHalfClose() {
-            if (!refused) {
-                super.onHalfClose();
-            }
+            checking = true;
+            String method = call.getMethodDescriptor().getFullMethodName();
+            allowList.check(key, method, message).subscribe(allowed -> {
+                @SuppressWarnings("unchecked") ReqT request = (ReqT) allowed;
+                real.onMessage(request);
+                held.start(real);
+            }, error -> {
+                StatusRuntimeException status = ErrorMapper.toStatus(error);
+                call.close(status.getStatus(), status.getTrailers() != null ? status.getTrailers() : new Metadata());
+                held.start(new ServerCall.Listener<>() {
+                });
+            });
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.runplane.server.core;
 
+import java.util.Collection;
+import java.util.Map;
 import java.util.UUID;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -18,6 +20,12 @@ public interface ExecutionQueries {
 
     /** Events of one execution with a revision above {@code afterRevision}, in revision order. */
     Flux<ExecutionEvent> events(UUID executionId, long afterRevision, int limit);
+
+    /**
+     * The pipeline of each of these executions that exists (an execution never changes pipeline), for
+     * the pipeline allow-list of API keys; an unknown id is left out.
+     */
+    Mono<Map<UUID, String>> pipelines(Collection<UUID> ids);
 
     /** The secret that signs page tokens; the same for every replica on one database. */
     Mono<byte[]> pageTokenKey();

@@ -10,6 +10,8 @@ import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Statement;
 import java.nio.ByteBuffer;
+import java.util.Collection;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
@@ -22,6 +24,8 @@ public final class PostgresExecutionQueries implements ExecutionQueries {
             SELECT sequence, execution_id, revision, from_status, to_status, event_time, actor, reason, snapshot
             FROM execution_events WHERE execution_id = $1 AND revision > $2 ORDER BY revision LIMIT $3
             """;
+
+    private static final String PIPELINES_SQL = "SELECT id, pipeline FROM executions WHERE id = ANY($1::uuid[])";
 
     private static final String KEY_SQL = "SELECT key FROM page_token_keys WHERE id = 1";
 
@@ -63,6 +67,15 @@ public final class PostgresExecutionQueries implements ExecutionQueries {
         return withConnection(connection -> Flux.from(connection.createStatement(EVENTS_SQL)
                         .bind(0, executionId).bind(1, afterRevision).bind(2, limit).execute())
                 .flatMap(result -> result.map((row, meta) -> EventLog.event(row))));
+    }
+
+    @Override
+    public Mono<Map<UUID, String>> pipelines(Collection<UUID> ids) {
+        return withConnection(connection -> Flux.from(connection.createStatement(PIPELINES_SQL)
+                        .bind(0, ids.toArray(UUID[]::new)).execute())
+                .flatMap(result -> result.map((row, meta) -> Map.entry(row.get("id", UUID.class),
+                        row.get("pipeline", String.class)))))
+                .collectMap(Map.Entry::getKey, Map.Entry::getValue);
     }
 
     @Override

@@ -235,34 +235,49 @@ public final class PostgresWorkerStore implements WorkerStore {
             statusCase("status", Action.FAIL)));
 
     /**
-     * The reaper: every leased execution that is due, in one statement. Rows that another replica's
-     * reaper (or a worker's call) holds are skipped. $1 cancel grace ms, $2 retry base ms, $3 retry
+     * The reaper: every leased execution that is due, in one statement. Each way to be due is a range
+     * of its own index (V7), so a pass reads the due rows, not every running one. Rows that another
+     * replica's reaper (or a worker's call) holds are skipped. $1 cancel grace ms, $2 retry base ms, $3 retry
      * max ms, $4 rows at most.
      */
-    private static final String REAP_SQL = """
-            WITH old AS (
+    static final String REAP_SQL = """
+            WITH due AS (
+                (SELECT id FROM executions WHERE status IN (%5$s) AND lease_expire_time < now()
+                 ORDER BY lease_expire_time LIMIT $4)
+                UNION
+                (SELECT id FROM executions
+                 WHERE status = 'CANCELLING' AND cancel_time < now() - $1::bigint * interval '1 millisecond'
+                 ORDER BY cancel_time LIMIT $4)
+                UNION
+                (SELECT id FROM executions
+                 WHERE status = 'RUNNING' AND max_runtime_ms IS NOT NULL
+                   AND runtime_deadline(start_time, max_runtime_ms) < now()
+                 ORDER BY runtime_deadline(start_time, max_runtime_ms) LIMIT $4)
+            ), old AS (
                 SELECT id, status AS from_status,
                     CASE
                         WHEN status = 'CANCELLING' THEN %1$s
-                        WHEN max_runtime_ms IS NOT NULL AND start_time + max_runtime_ms * interval '1 millisecond' < now()
+                        WHEN max_runtime_ms IS NOT NULL AND runtime_deadline(start_time, max_runtime_ms) < now()
                             THEN %2$s
                         WHEN attempt < max_attempts THEN %3$s
                         ELSE %4$s
                     END AS to_status,
                     CASE
                         WHEN status = 'CANCELLING' THEN 'cancel grace period passed'
-                        WHEN max_runtime_ms IS NOT NULL AND start_time + max_runtime_ms * interval '1 millisecond' < now()
+                        WHEN max_runtime_ms IS NOT NULL AND runtime_deadline(start_time, max_runtime_ms) < now()
                             THEN 'max runtime passed'
                         WHEN attempt < max_attempts THEN 'lease expired: queued for another attempt'
                         ELSE 'lease expired and no attempts left'
                     END AS reason,
                     least($2::bigint * power(2, greatest(attempt - 1, 0)), $3::bigint)::bigint AS retry_delay_ms
                 FROM executions
-                WHERE status IN (%5$s)
+                WHERE id IN (SELECT id FROM due)
+                  /* again, on the locked row: a worker or a Cancel may have changed it since */
+                  AND status IN (%5$s)
                   AND (lease_expire_time < now()
                        OR (status = 'CANCELLING' AND cancel_time < now() - $1::bigint * interval '1 millisecond')
                        OR (status = 'RUNNING' AND max_runtime_ms IS NOT NULL
-                           AND start_time + max_runtime_ms * interval '1 millisecond' < now()))
+                           AND runtime_deadline(start_time, max_runtime_ms) < now()))
                 LIMIT $4
                 FOR UPDATE SKIP LOCKED
             ), e AS (

@@ -35,6 +35,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,7 +52,8 @@ import java.util.regex.Pattern;
 
 /**
  * End to end through real Netty ports: producers Run N executions while W workers (each its own
- * connection) Poll and Complete them, as fast as they can. Prints executions/s from the first Run
+ * connection) Poll and Complete them, as fast as they can. Each phase runs on an empty database of
+ * its own (the peer truncates its table before each run), in one JVM. Prints executions/s from the first Run
  * to the last Complete, and the latency of Polls that claimed work (p50/p99), for 1, 4 and 16
  * workers. Then, on the SAME embedded PostgreSQL (durable: fsync on), the db-scheduler peer
  * (bench/peer-db-scheduler, its lock-and-fetch mode) runs the same count, and the ratio is printed.
@@ -64,7 +66,7 @@ import java.util.regex.Pattern;
  * and prints, after each phase, where PostgreSQL spent its time per executed execution; {@code no-peer}
  * skips the peer (to compare variants of Runplane quickly); {@code batch-run} makes the producers
  * submit with RunBatch, 100 Runs per call, and the peer's producers with scheduleBatch, 100 tasks per
- * call (bench/peer-overlay), so that both submit their fastest way; {@code library} runs each worker
+ * call (bench/peer-overlay, after an unmeasured warm-up run in its JVM), so that both submit their fastest way; {@code library} runs each worker
  * as a Java library {@code Worker} with {@code claimBatch} slots and a handler that returns at once
  * (its Completes go out together when they finish together). A worker count of 0 is a phase of Runs
  * alone (no workers), which prints the Run rate: the part of the end-to-end cost that Run takes.
@@ -100,42 +102,17 @@ public final class WorkerBenchmark {
                     library ? "Java library workers with that many slots"
                             : batchComplete ? "one CompleteBatch per claimed batch" : "one Complete per execution");
             double best = 0;
-            ServerConfig config = ServerConfig.defaults().withPort(0).withDatabaseUrl(
-                    "r2dbc:postgresql://" + address.user() + "@" + address.host() + ":" + address.port() + "/"
-                            + address.database());
-            try (Application app = Application.start(config)) {
-                if (!notify) {
-                    try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
-                         Statement s = c.createStatement()) {
-                        s.execute("ALTER TABLE execution_events DISABLE TRIGGER execution_events_notify");
-                    }
-                    System.out.println("(NOTIFY trigger disabled)");
-                }
-                String experiment = System.getenv("BENCH_SETUP_SQL"); // to measure a schema variant, say
-                if (experiment != null && !experiment.isBlank()) {
-                    try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
-                         Statement s = c.createStatement()) {
-                        s.execute(experiment);
-                    }
-                    System.out.println("(ran BENCH_SETUP_SQL: " + experiment + ")");
-                }
-                int phase = 0;
-                for (int workers : workerCounts) {
-                    phase++;
-                    if (stats) {
-                        StatementStats.reset(address);
-                    }
-                    // Each phase queues into a pipeline of its own, so that phases start alike, as the peer's
-                    // runs start on an empty table (a claim walks its pipeline's part of the queue index from
-                    // the head, where the entries of executions claimed earlier stay until a vacuum).
-                    double rate = runplane(app.port(), "bench-" + phase + "-" + workers, executions, producers,
-                            workers, claimBatch, batchComplete, runBatch, library);
-                    if (workers > 0) { // a Run-only phase is not end to end
-                        best = Math.max(best, rate);
-                    }
-                    if (stats) {
-                        StatementStats.print(address, executions);
-                    }
+            int phase = 0;
+            for (int workers : workerCounts) {
+                phase++;
+                // Each phase starts on an empty database of its own, as each peer run does (the peer
+                // truncates its table); the JVM, and so the JIT's work, carries over from phase to phase.
+                DatabaseAddress phaseDatabase = freshDatabase(address, "bench_phase_" + phase);
+                double rate = phase(phaseDatabase, "bench-" + phase + "-" + workers, executions, producers, workers,
+                        claimBatch, batchComplete, runBatch, library, notify, stats);
+                setUp(address, "DROP DATABASE " + phaseDatabase.database() + " WITH (FORCE)");
+                if (workers > 0) { // a Run-only phase is not end to end
+                    best = Math.max(best, rate);
                 }
             }
             // The peer runs twice and its best run counts, as Runplane's best phase does (the machine is noisy).
@@ -150,6 +127,52 @@ public final class WorkerBenchmark {
             try (var paths = Files.walk(dataDir)) { // the scratch database: tens of MB per run
                 paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
             }
+        }
+    }
+
+    /** Creates (again) an empty database on the benchmark's PostgreSQL; its address. */
+    private static DatabaseAddress freshDatabase(DatabaseAddress server, String name) throws SQLException {
+        try (Connection c = DriverManager.getConnection(server.jdbcUrl(), server.user(), server.password());
+             Statement s = c.createStatement()) {
+            s.execute("DROP DATABASE IF EXISTS " + name);
+            s.execute("CREATE DATABASE " + name);
+        }
+        return new DatabaseAddress(server.host(), server.port(), name, server.user(), server.password());
+    }
+
+    /** One phase: a Runplane server on the given database, and its end-to-end executions/s. */
+    private static double phase(DatabaseAddress address, String pipeline, int executions, int producers, int workers,
+                                int claimBatch, boolean batchComplete, int runBatch, boolean library, boolean notify,
+                                boolean stats) throws Exception {
+        ServerConfig config = ServerConfig.defaults().withPort(0).withDatabaseUrl(
+                "r2dbc:postgresql://" + address.user() + "@" + address.host() + ":" + address.port() + "/"
+                        + address.database());
+        try (Application app = Application.start(config)) {
+            if (!notify) {
+                setUp(address, "ALTER TABLE execution_events DISABLE TRIGGER execution_events_notify");
+                System.out.println("(NOTIFY trigger disabled)");
+            }
+            String experiment = System.getenv("BENCH_SETUP_SQL"); // to measure a schema variant, say
+            if (experiment != null && !experiment.isBlank()) {
+                setUp(address, experiment);
+                System.out.println("(ran BENCH_SETUP_SQL: " + experiment + ")");
+            }
+            if (stats) {
+                StatementStats.reset(address);
+            }
+            double rate = runplane(app.port(), pipeline, executions, producers, workers, claimBatch, batchComplete,
+                    runBatch, library);
+            if (stats) {
+                StatementStats.print(address, executions);
+            }
+            return rate;
+        }
+    }
+
+    private static void setUp(DatabaseAddress address, String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
+             Statement s = c.createStatement()) {
+            s.execute(sql);
         }
     }
 
@@ -316,7 +339,8 @@ public final class WorkerBenchmark {
         List<String> command = new ArrayList<>(List.of(script.toString(), jdbc, Integer.toString(n),
                 Integer.toString(threads), Integer.toString(producers), "lock-and-fetch"));
         if (scheduleBatch > 1) {
-            command.add(Integer.toString(scheduleBatch));
+            // Warm, as Runplane's later phases are: the peer's JVM first runs the same count unmeasured.
+            command.addAll(List.of(Integer.toString(scheduleBatch), "warm-up"));
         }
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         Pattern rate = Pattern.compile("end-to-end=(\\d+)/s");

@@ -56,7 +56,8 @@ import java.util.regex.Pattern;
  * its own (the peer truncates its table before each run), in one JVM. Prints executions/s from the first Run
  * to the last Complete, and the latency of Polls that claimed work (p50/p99), for 1, 4 and 16
  * workers. Then, on the SAME embedded PostgreSQL (durable: fsync on), the db-scheduler peer
- * (bench/peer-db-scheduler, its lock-and-fetch mode) runs the same count, and the ratio is printed.
+ * (bench/peer-db-scheduler, its lock-and-fetch mode, after an unmeasured warm-up run in its JVM) runs the
+ * same count, and the ratio is printed.
  *
  * <pre>bench/run WorkerBenchmark [executions=20000] [producers=8] [claimBatch=1] [peerThreads=16] [workers=1,4,16] [flags]</pre>
  * Flags, comma-separated: {@code batch-complete} makes each worker finish what one Poll claimed

@@ -53,23 +53,24 @@ import java.util.regex.Pattern;
 /**
  * End to end through real Netty ports: producers Run N executions while W workers (each its own
  * connection) Poll and Complete them, as fast as they can. Each phase runs on an empty database of
- * its own (the peer truncates its table before each run), in one JVM. Prints executions/s from the first Run
- * to the last Complete, and the latency of Polls that claimed work (p50/p99), for 1, 4 and 16
- * workers. Then, on the SAME embedded PostgreSQL (durable: fsync on), the db-scheduler peer
- * (bench/peer-db-scheduler, its lock-and-fetch mode, after an unmeasured warm-up run in its JVM) runs the
- * same count, and the ratio is printed.
+ * its own (the peer truncates its table before each run), in one JVM. Prints executions/s from the
+ * first Run to the last Complete, and the latency of Polls that claimed work (p50/p99), for 1, 4
+ * and 16 workers. Then, on the SAME embedded PostgreSQL (durable: fsync on), the db-scheduler peer
+ * (bench/peer-db-scheduler, its lock-and-fetch mode, after an unmeasured warm-up run in its JVM)
+ * runs the same count, and the ratio is printed.
  *
  * <pre>bench/run WorkerBenchmark [executions=20000] [producers=8] [claimBatch=1] [peerThreads=16] [workers=1,4,16] [flags]</pre>
  * Flags, comma-separated: {@code batch-complete} makes each worker finish what one Poll claimed
  * with one CompleteBatch call instead of a Complete per execution; {@code no-notify} disables the
  * V1 per-statement NOTIFY trigger (pollers then rely on in-process signals, enough for one
- * replica): it shows what the trigger's commit-time lock costs; {@code stats} loads pg_stat_statements
- * and prints, after each phase, where PostgreSQL spent its time per executed execution; {@code no-peer}
- * skips the peer (to compare variants of Runplane quickly); {@code batch-run} makes the producers
- * submit with RunBatch, 100 Runs per call, and the peer's producers with scheduleBatch, 100 tasks per
- * call (bench/peer-overlay, after an unmeasured warm-up run in its JVM), so that both submit their fastest way; {@code library} runs each worker
- * as a Java library {@code Worker} with {@code claimBatch} slots and a handler that returns at once
- * (its Completes go out together when they finish together). A worker count of 0 is a phase of Runs
+ * replica): it shows what the trigger's commit-time lock costs; {@code stats} loads
+ * pg_stat_statements and prints, after each phase, where PostgreSQL spent its time per executed
+ * execution; {@code no-peer} skips the peer (to compare variants of Runplane quickly);
+ * {@code batch-run} makes the producers submit with RunBatch, 100 Runs per call, and the peer's producers
+ * with scheduleBatch, 100 tasks per call (bench/peer-overlay, after an unmeasured warm-up run in
+ * its JVM), so that both submit their fastest way; {@code library} runs each worker as a Java
+ * library {@code Worker} with {@code claimBatch} slots and a handler that returns at once (its
+ * Completes go out together when they finish together). A worker count of 0 is a phase of Runs
  * alone (no workers), which prints the Run rate: the part of the end-to-end cost that Run takes.
  */
 public final class WorkerBenchmark {

@@ -82,6 +82,11 @@ public final class Application implements AutoCloseable {
         return start(config, ops, Transport.netty(config, ops));
     }
 
+    /** Starts everything with these security settings and worker timings, on the configured Netty address. */
+    public static Application start(ServerConfig config, OperationsConfig ops, WorkerSettings workerSettings) {
+        return start(config, ops, workerSettings, Transport.netty(config, ops));
+    }
+
     /** Starts everything on the given transport (in-process in tests). */
     public static Application start(ServerConfig config, ServerBuilder<?> transport) {
         return start(config, OperationsConfig.defaults(), transport);

@@ -1,5 +1,6 @@
 package dev.runplane.server;
 
+import dev.runplane.server.core.WorkerSettings;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -49,6 +50,10 @@ public final class Main implements Callable<Integer> {
     @CommandLine.Mixin
     OperationsOptions operations;
 
+    /** The reaper's and retries' timings. */
+    @CommandLine.Mixin
+    WorkerOptions workerOptions;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -61,9 +66,10 @@ public final class Main implements Callable<Integer> {
         ServerConfig defaults = ServerConfig.defaults();
         ServerConfig config = new ServerConfig(bind, port, dataDir, blankToNull(databaseUrl), poolSize, true, drainTime,
                 defaults.limits());
+        WorkerSettings workerSettings = workerOptions.toSettings(spec.commandLine());
         Application app;
         try {
-            app = Application.start(config, operations.toConfig());
+            app = Application.start(config, operations.toConfig(), workerSettings);
         } catch (StartupChecks.StartupRefusedException e) {
             spec.commandLine().getErr().println(e.getMessage());
             return 2;

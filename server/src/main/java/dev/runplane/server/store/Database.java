@@ -20,6 +20,13 @@ public final class Database implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Database.class);
 
+    /**
+     * How long one statement of the custom-plans pool (searches, counts, the reaper) may run before
+     * PostgreSQL stops it: a search that the indexes cannot narrow (a priority order over millions of
+     * rows, say) ends with RESOURCE_EXHAUSTED instead of holding a connection and a core.
+     */
+    static final String CUSTOM_PLANS_STATEMENT_TIMEOUT = "30s";
+
     /** The settings of the main pool and of the event hub's connection; see {@link #pool()}. */
     static final Map<String, String> KEYED_STATEMENTS = Map.of(
             "plan_cache_mode", "force_generic_plan", "enable_seqscan", "off");
@@ -40,7 +47,8 @@ public final class Database implements AutoCloseable {
         migrate(address);
         ConnectionPool pool = pool("runplane", configuration(address, "runplane", KEYED_STATEMENTS), poolSize);
         ConnectionPool customPlans = pool("runplane-custom-plans", configuration(address, "runplane-custom-plans",
-                Map.of("plan_cache_mode", "force_custom_plan")), customPlanPoolSize(poolSize));
+                Map.of("plan_cache_mode", "force_custom_plan", "statement_timeout", CUSTOM_PLANS_STATEMENT_TIMEOUT)),
+                customPlanPoolSize(poolSize));
         return new Database(address, pool, customPlans);
     }
 
@@ -129,7 +137,7 @@ public final class Database implements AutoCloseable {
      * best plan depends on their values, such as searches (measured with 20,000 rows, the generic
      * plan of {@code labels @> $1} walked the whole create_time index, 15 ms and linear in the
      * table, instead of reading the 19 matching rows from the GIN index, 0.2 ms), the reaper's sweep
-     * and the metrics' counts.
+     * and the metrics' counts. Each statement may run {@link #CUSTOM_PLANS_STATEMENT_TIMEOUT} at most.
      */
     public ConnectionPool customPlans() {
         return this.customPlans;

@@ -1,6 +1,7 @@
 package dev.runplane.server.store;
 
 import dev.runplane.server.core.InvalidArgumentException;
+import dev.runplane.server.core.ResourceExhaustedException;
 import dev.runplane.server.core.ServiceUnavailableException;
 import io.r2dbc.postgresql.api.PostgresqlException;
 import io.r2dbc.spi.R2dbcException;
@@ -33,10 +34,21 @@ final class DatabaseErrors {
                 return InvalidArgumentException.of(field, "no execution has this id");
             }
         }
+        if (isStatementTimeout(error)) {
+            return new ResourceExhaustedException("STATEMENT_TIMEOUT", "the query ran longer than "
+                    + Database.CUSTOM_PLANS_STATEMENT_TIMEOUT + " and was stopped; narrow it with a filter that an index "
+                    + "serves (a pipeline, a status, a time range) or order by a time (docs/search.md)");
+        }
         if (isUnavailable(error)) {
             return new ServiceUnavailableException("the database is unavailable; retry later", error);
         }
         return error;
+    }
+
+    /** PostgreSQL stopped the statement at its statement_timeout (57014 is also an operator's cancel). */
+    private static boolean isStatementTimeout(Throwable error) {
+        return error instanceof PostgresqlException pg && "57014".equals(pg.getErrorDetails().getCode())
+                && pg.getErrorDetails().getMessage().contains("statement timeout");
     }
 
     /** Connection-level failures: the database is down, restarting or unreachable. */

@@ -5,7 +5,7 @@ import java.time.Duration;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** The reaper's and retries' timings as launcher flags (docs/workers.md, "The reaper" and "Retries"). */
+/** The reaper's and retries' timings as launcher flags (README "Configuration", docs/workers.md "The reaper"). */
 final class WorkerOptions {
 
     @Option(names = "--reaper-interval", defaultValue = "${env:RUNPLANE_REAPER_INTERVAL:-1s}",
@@ -31,9 +31,14 @@ final class WorkerOptions {
             description = "The longest delay between attempts (env RUNPLANE_RETRY_MAX_DELAY; default ${DEFAULT-VALUE}).")
     Duration retryMaxDelay;
 
+    /** A reaper that ran more often would mostly run empty statements on every replica. */
+    private static final Duration MIN_REAPER_INTERVAL = Duration.ofMillis(100);
+
     /** The settings, or a usage error naming the flag that is out of range. */
     WorkerSettings toSettings(CommandLine commandLine) {
-        positive(commandLine, "--reaper-interval", reaperInterval);
+        if (reaperInterval.compareTo(MIN_REAPER_INTERVAL) < 0) {
+            throw new CommandLine.ParameterException(commandLine, "--reaper-interval must be at least 100ms");
+        }
         positive(commandLine, "--retry-base-delay", retryBaseDelay);
         if (cancelGrace.isNegative()) {
             throw new CommandLine.ParameterException(commandLine, "--cancel-grace must not be negative");

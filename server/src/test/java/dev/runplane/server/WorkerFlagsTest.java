@@ -63,9 +63,12 @@ class WorkerFlagsTest {
         String[] shorter = launch("--port", "0", "--retry-base-delay", "10s", "--retry-max-delay", "1s");
         assertEquals("2", shorter[0], shorter[1]);
         assertTrue(shorter[1].contains("--retry-max-delay"), shorter[1]);
-        String[] zero = launch("--port", "0", "--reaper-interval", "0s");
+        String[] tooOften = launch("--port", "0", "--reaper-interval", "10ms");
+        assertEquals("2", tooOften[0], tooOften[1]);
+        assertTrue(tooOften[1].contains("--reaper-interval must be at least 100ms"), tooOften[1]);
+        String[] zero = launch("--port", "0", "--retry-base-delay", "0s");
         assertEquals("2", zero[0], zero[1]);
-        assertTrue(zero[1].contains("--reaper-interval must be positive"), zero[1]);
+        assertTrue(zero[1].contains("--retry-base-delay must be positive"), zero[1]);
     }
 
     /** The launcher hands the flags to the server: a cancel ends after 1 s of grace, not the default 30 s. */

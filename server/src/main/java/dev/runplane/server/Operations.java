@@ -39,6 +39,8 @@ public final class Operations implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Operations.class);
     private static final Duration PING_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration STATS_INTERVAL = Duration.ofSeconds(10);
+    /** Counting finished executions reads the whole history: every 5 minutes, not every 10 s. */
+    private static final Duration FINISHED_STATS_INTERVAL = Duration.ofMinutes(5);
 
     private final Sinks.Empty<Void> draining = Sinks.empty();
     private final Sinks.Many<Boolean> databaseLost = Sinks.many().multicast().directBestEffort();
@@ -156,13 +158,13 @@ public final class Operations implements AutoCloseable {
         MultiGauge queueAge = MultiGauge.builder("runplane.queue.oldest.age").baseUnit("seconds")
                 .description("How long the oldest queued execution of each pipeline has waited").register(registry);
         ExecutionStats stats = new ExecutionStats(database.customPlans());
+        ExecutionCounts counts = new ExecutionCounts(byStatus);
         tasks.add(Flux.interval(Duration.ZERO, STATS_INTERVAL)
                 .onBackpressureDrop()
-                .concatMap(tick -> Mono.zip(stats.byStatus(), stats.queues())
-                        .doOnNext(counts -> {
-                            byStatus.register(counts.getT1().stream().map(c -> MultiGauge.Row.of(
-                                    Tags.of("status", c.status()), c.count())).toList(), true);
-                            List<ExecutionStats.Queue> queues = counts.getT2();
+                .concatMap(tick -> Mono.zip(stats.active(), stats.queues())
+                        .doOnNext(active -> {
+                            counts.active(active.getT1());
+                            List<ExecutionStats.Queue> queues = active.getT2();
                             queueDepth.register(queues.stream().map(q -> MultiGauge.Row.of(
                                     Tags.of("pipeline", q.pipeline()), q.depth())).toList(), true);
                             queueAge.register(queues.stream().map(q -> MultiGauge.Row.of(
@@ -170,6 +172,37 @@ public final class Operations implements AutoCloseable {
                         })
                         .onErrorResume(e -> Mono.empty()), 1)
                 .subscribe());
+        tasks.add(Flux.interval(Duration.ZERO, FINISHED_STATS_INTERVAL)
+                .onBackpressureDrop()
+                .concatMap(tick -> stats.finished().doOnNext(counts::finished).onErrorResume(e -> Mono.empty()), 1)
+                .subscribe());
+    }
+
+    /** The executions gauge from its two sources, refreshed at their own pace. */
+    private static final class ExecutionCounts {
+
+        private final MultiGauge gauge;
+        private List<ExecutionStats.StatusCount> active = List.of();
+        private List<ExecutionStats.StatusCount> finished = List.of();
+
+        ExecutionCounts(MultiGauge gauge) {
+            this.gauge = gauge;
+        }
+
+        synchronized void active(List<ExecutionStats.StatusCount> counts) {
+            active = counts;
+            publish();
+        }
+
+        synchronized void finished(List<ExecutionStats.StatusCount> counts) {
+            finished = counts;
+            publish();
+        }
+
+        private void publish() {
+            gauge.register(java.util.stream.Stream.concat(active.stream(), finished.stream())
+                    .map(c -> MultiGauge.Row.of(Tags.of("status", c.status()), c.count())).toList(), true);
+        }
     }
 
     /** The event hub's gauges: open watch streams on this replica, and how far the hub is behind the log. */

@@ -4,10 +4,14 @@ import dev.runplane.server.Application;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
 import dev.runplane.server.testing.TestPostgres;
+import com.google.protobuf.util.Durations;
+import dev.runplane.v1.CompleteRequest;
 import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.WatchExecutionRequest;
 import dev.runplane.v1.WatchExecutionResponse;
+import dev.runplane.v1.WorkerServiceGrpc;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -120,6 +124,48 @@ class MetricsTest {
             assertTrue(response.body().contains("runplane_db_pool_max{pool=\"main\"}"), response.body());
             assertTrue(response.body().contains("runplane_db_pool_max{pool=\"custom-plans\"}"), response.body());
             assertTrue(response.body().contains("runplane_db_up 1.0"), response.body());
+        }
+    }
+
+    /**
+     * The executions gauge: queued, running and cancelling counted through their partial indexes
+     * every 10 s, finished ones (a read of the whole history) every 5 minutes; both at start.
+     */
+    @Test
+    void scrapeShowsExecutionsByStatusActiveAndFinished() throws Exception {
+        String url = TestPostgres.url(TestPostgres.newDatabase());
+        ServerConfig config = ServerConfig.defaults().withDatabaseUrl(url).withPort(0);
+        try (Application before = Application.start(config)) { // three Runs: one succeeds, one runs
+            ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", before.port()).usePlaintext().build();
+            try {
+                var executions = ExecutionServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+                var workers = WorkerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+                for (int i = 0; i < 3; i++) {
+                    executions.run(RunRequest.newBuilder().setPipeline("counted").build());
+                }
+                PollRequest poll = PollRequest.newBuilder().setWorkerId("w").addPipelines("counted")
+                        .setMaxWait(Durations.fromSeconds(5)).build();
+                workers.complete(CompleteRequest.newBuilder()
+                        .setLease(workers.poll(poll).getAssignments(0).getLease()).build());
+                assertEquals(1, workers.poll(poll).getAssignmentsCount());
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+        try (Application app = Application.start(config, OperationsConfig.defaults().withMetricsPort(0))) {
+            // The first refresh runs as the server starts; scrape until it has published.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            String body = scrape(app);
+            while (!(body.contains("runplane_executions{status=\"SUCCEEDED\"}")
+                    && body.contains("runplane_executions{status=\"RUNNING\"}")) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                body = scrape(app);
+            }
+            for (String status : new String[] {"QUEUED", "RUNNING", "SUCCEEDED"}) {
+                assertEquals(1.0, gauge(Pattern.compile("(?m)^runplane_executions\\{status=\"" + status
+                        + "\"} (\\S+)$"), body), status);
+            }
+            assertTrue(!body.contains("status=\"FAILED\""), "no row for a status that no execution has");
         }
     }
 }

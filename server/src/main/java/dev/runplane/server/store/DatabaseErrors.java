@@ -35,9 +35,9 @@ final class DatabaseErrors {
             }
         }
         if (isStatementTimeout(error)) {
-            return new ResourceExhaustedException("STATEMENT_TIMEOUT", "the query ran longer than "
-                    + Database.CUSTOM_PLANS_STATEMENT_TIMEOUT + " and was stopped; narrow it with a filter that an index "
-                    + "serves (a pipeline, a status, a time range) or order by a time (docs/search.md)");
+            return new ResourceExhaustedException("STATEMENT_TIMEOUT", "the database stopped the query (a search may run "
+                    + Database.CUSTOM_PLANS_STATEMENT_TIMEOUT + " at most); narrow it with a filter that an index serves "
+                    + "(a pipeline, a status, a time range) or order by a time (docs/search.md)");
         }
         if (isUnavailable(error)) {
             return new ServiceUnavailableException("the database is unavailable; retry later", error);
@@ -45,10 +45,12 @@ final class DatabaseErrors {
         return error;
     }
 
-    /** PostgreSQL stopped the statement at its statement_timeout (57014 is also an operator's cancel). */
+    /**
+     * PostgreSQL stopped the statement (57014: its statement_timeout, or an operator's cancel). The
+     * code alone decides: the message that tells the two apart is translated with lc_messages.
+     */
     private static boolean isStatementTimeout(Throwable error) {
-        return error instanceof PostgresqlException pg && "57014".equals(pg.getErrorDetails().getCode())
-                && pg.getErrorDetails().getMessage().contains("statement timeout");
+        return error instanceof PostgresqlException pg && "57014".equals(pg.getErrorDetails().getCode());
     }
 
     /** Connection-level failures: the database is down, restarting or unreachable. */

@@ -39,27 +39,26 @@ public final class ExecutionStats {
 
     /** Executions in a terminal status: this reads the whole history, so the gauges refresh it rarely. */
     public Mono<List<StatusCount>> finished() {
-        return counts("SELECT status, count(*) AS n FROM executions "
-                + "WHERE status NOT IN ('QUEUED', 'RUNNING', 'CANCELLING') GROUP BY status");
+        return counts("SELECT status, count(*) AS n FROM executions WHERE status IN (" + Sql.TERMINAL + ") GROUP BY status");
     }
 
     private Mono<List<StatusCount>> counts(String sql) {
-        return query(sql, c -> Flux.from(c.createStatement(sql).execute())
-                .flatMap(r -> r.map((row, meta) -> new StatusCount(row.get("status", String.class),
-                        row.get("n", Long.class)))));
+        return query(sql, row -> new StatusCount(row.get("status", String.class), row.get("n", Long.class)));
     }
 
     /** Walks the partial index of queued rows. */
     public Mono<List<Queue>> queues() {
         String sql = "SELECT pipeline, count(*) AS n, extract(epoch FROM now() - min(queue_time))::float8 AS age "
                 + "FROM executions WHERE status = 'QUEUED' GROUP BY pipeline";
-        return query(sql, c -> Flux.from(c.createStatement(sql).execute())
-                .flatMap(r -> r.map((row, meta) -> new Queue(row.get("pipeline", String.class), row.get("n", Long.class),
-                        row.get("age", Double.class) == null ? 0 : row.get("age", Double.class)))));
+        return query(sql, row -> new Queue(row.get("pipeline", String.class), row.get("n", Long.class),
+                row.get("age", Double.class) == null ? 0 : row.get("age", Double.class)));
     }
 
-    private <T> Mono<List<T>> query(String sql, java.util.function.Function<Connection, Flux<T>> work) {
-        return Flux.usingWhen(connections.create(), work, Connection::close).collectList()
+    private <T> Mono<List<T>> query(String sql, java.util.function.Function<io.r2dbc.spi.Row, T> mapper) {
+        return Flux.usingWhen(connections.create(),
+                        c -> Flux.from(c.createStatement(sql).execute()).flatMap(r -> r.map((row, meta) -> mapper.apply(row))),
+                        Connection::close)
+                .collectList()
                 .onErrorMap(DatabaseErrors::translate);
     }
 }

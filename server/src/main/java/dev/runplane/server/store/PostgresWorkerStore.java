@@ -25,7 +25,6 @@ import io.r2dbc.spi.Statement;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -46,10 +45,9 @@ public final class PostgresWorkerStore implements WorkerStore {
             .map(column -> "x." + column).collect(Collectors.joining(", "));
 
     /** The statuses in which an execution holds a lease: those a worker can finish from. */
-    private static final String LEASED = names(Transitions.sources(Action.COMPLETE));
+    private static final String LEASED = Sql.names(Transitions.sources(Action.COMPLETE));
 
-    private static final String TERMINAL = names(Arrays.stream(ExecutionStatus.values())
-            .filter(ExecutionStatus::isTerminal).collect(Collectors.toSet()));
+    private static final String TERMINAL = Sql.TERMINAL;
 
     private static final String QUEUED = "'" + ExecutionStatus.QUEUED.name() + "'";
 
@@ -90,7 +88,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                 SELECT id, revision, from_status, status, update_time, $1, %4$s FROM e /*mark*/
             )
             SELECT * FROM e ORDER BY priority DESC, queue_time, id
-            """.formatted(names(Transitions.sources(Action.CLAIM)), statusCase("x.status", Action.CLAIM), RETURNING,
+            """.formatted(Sql.names(Transitions.sources(Action.CLAIM)), statusCase("x.status", Action.CLAIM), RETURNING,
             SNAPSHOT);
 
 
@@ -230,42 +228,41 @@ public final class PostgresWorkerStore implements WorkerStore {
     static final String FAIL_SQL = finishSql("""
             CASE WHEN status IN (%s) THEN %s
                  WHEN $9 AND attempt < max_attempts THEN %s
-                 ELSE %s END""".formatted(names(Transitions.sources(Action.CONFIRM_CANCEL)),
+                 ELSE %s END""".formatted(Sql.names(Transitions.sources(Action.CONFIRM_CANCEL)),
             statusCase("status", Action.CONFIRM_CANCEL), statusCase("status", Action.RETRY),
             statusCase("status", Action.FAIL)));
+
+    /** The reaper's three ways to be due, each the range of an index (V7). $1 is the cancel grace in ms. */
+    private static final String LEASE_EXPIRED = "lease_expire_time < now()";
+    private static final String CANCEL_GRACE_PASSED =
+            "status = 'CANCELLING' AND cancel_time < now() - $1::bigint * interval '1 millisecond'";
+    private static final String MAX_RUNTIME_PASSED = "status = 'RUNNING' AND max_runtime_ms IS NOT NULL"
+            + " AND runtime_deadline(start_time, max_runtime_ms) < now()";
 
     /**
      * The reaper: every leased execution that is due, in one statement. Each way to be due is a range
      * of its own index (V7), so a pass reads the due rows, not every running one. Rows that another
-     * replica's reaper (or a worker's call) holds are skipped. $1 cancel grace ms, $2 retry base ms, $3 retry
-     * max ms, $4 rows at most.
+     * replica's reaper (or a worker's call) holds are skipped. $1 cancel grace ms, $2 retry base ms,
+     * $3 retry max ms, $4 rows at most.
      */
     static final String REAP_SQL = """
             WITH due AS (
-                (SELECT id FROM executions WHERE status IN (%5$s) AND lease_expire_time < now()
-                 ORDER BY lease_expire_time LIMIT $4)
+                (SELECT id FROM executions WHERE status IN (%5$s) AND %10$s ORDER BY lease_expire_time LIMIT $4)
                 UNION
-                (SELECT id FROM executions
-                 WHERE status = 'CANCELLING' AND cancel_time < now() - $1::bigint * interval '1 millisecond'
-                 ORDER BY cancel_time LIMIT $4)
+                (SELECT id FROM executions WHERE %11$s ORDER BY cancel_time LIMIT $4)
                 UNION
-                (SELECT id FROM executions
-                 WHERE status = 'RUNNING' AND max_runtime_ms IS NOT NULL
-                   AND runtime_deadline(start_time, max_runtime_ms) < now()
-                 ORDER BY runtime_deadline(start_time, max_runtime_ms) LIMIT $4)
+                (SELECT id FROM executions WHERE %12$s ORDER BY runtime_deadline(start_time, max_runtime_ms) LIMIT $4)
             ), old AS (
                 SELECT id, status AS from_status,
                     CASE
                         WHEN status = 'CANCELLING' THEN %1$s
-                        WHEN max_runtime_ms IS NOT NULL AND runtime_deadline(start_time, max_runtime_ms) < now()
-                            THEN %2$s
+                        WHEN %12$s THEN %2$s
                         WHEN attempt < max_attempts THEN %3$s
                         ELSE %4$s
                     END AS to_status,
                     CASE
                         WHEN status = 'CANCELLING' THEN 'cancel grace period passed'
-                        WHEN max_runtime_ms IS NOT NULL AND runtime_deadline(start_time, max_runtime_ms) < now()
-                            THEN 'max runtime passed'
+                        WHEN %12$s THEN 'max runtime passed'
                         WHEN attempt < max_attempts THEN 'lease expired: queued for another attempt'
                         ELSE 'lease expired and no attempts left'
                     END AS reason,
@@ -274,10 +271,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                 WHERE id IN (SELECT id FROM due)
                   /* again, on the locked row: a worker or a Cancel may have changed it since */
                   AND status IN (%5$s)
-                  AND (lease_expire_time < now()
-                       OR (status = 'CANCELLING' AND cancel_time < now() - $1::bigint * interval '1 millisecond')
-                       OR (status = 'RUNNING' AND max_runtime_ms IS NOT NULL
-                           AND runtime_deadline(start_time, max_runtime_ms) < now()))
+                  AND (%10$s OR (%11$s) OR (%12$s))
                 LIMIT $4
                 FOR UPDATE SKIP LOCKED
             ), e AS (
@@ -302,7 +296,7 @@ public final class PostgresWorkerStore implements WorkerStore {
             SELECT count(*) AS changed, count(*) FILTER (WHERE status = %6$s) AS requeued FROM e
             """.formatted(statusCase("status", Action.CONFIRM_CANCEL), statusCase("status", Action.TIME_OUT),
             statusCase("status", Action.RETRY), statusCase("status", Action.FAIL), LEASED, QUEUED, TERMINAL,
-            RETURNING, SNAPSHOT);
+            RETURNING, SNAPSHOT, LEASE_EXPIRED, CANCEL_GRACE_PASSED, MAX_RUNTIME_PASSED);
 
     private final ConnectionFactory connections;
     /** For the reaper's sweep, whose plan depends on its values ({@link Database#customPlans}). */
@@ -505,10 +499,6 @@ public final class PostgresWorkerStore implements WorkerStore {
         return Transitions.edges(action).entrySet().stream()
                 .map(edge -> "WHEN '" + edge.getKey().name() + "' THEN '" + edge.getValue().name() + "'")
                 .collect(Collectors.joining(" ", "CASE " + column + " ", " END"));
-    }
-
-    private static String names(Set<ExecutionStatus> statuses) {
-        return statuses.stream().map(s -> "'" + s.name() + "'").sorted().collect(Collectors.joining(", "));
     }
 
     private <T> Mono<T> withConnection(Function<Connection, Mono<T>> work) {

@@ -1,9 +1,23 @@
 package dev.runplane.server.store;
 
+import dev.runplane.server.core.ExecutionStatus;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.Collectors;
+
 /** Helpers for the SQL text this store sends. */
 final class Sql {
 
+    /** The terminal statuses as an SQL list, from {@link ExecutionStatus#isTerminal()}. */
+    static final String TERMINAL = names(Arrays.stream(ExecutionStatus.values())
+            .filter(ExecutionStatus::isTerminal).collect(Collectors.toSet()));
+
     private Sql() {
+    }
+
+    /** Statuses as a sorted SQL list of literals, for {@code status IN (...)}. */
+    static String names(Set<ExecutionStatus> statuses) {
+        return statuses.stream().map(s -> "'" + s.name() + "'").sorted().collect(Collectors.joining(", "));
     }
 
     /**

@@ -72,6 +72,8 @@ import java.util.regex.Pattern;
  * library {@code Worker} with {@code claimBatch} slots and a handler that returns at once (its
  * Completes go out together when they finish together). A worker count of 0 is a phase of Runs
  * alone (no workers), which prints the Run rate: the part of the end-to-end cost that Run takes.
+ * On Linux every phase and every measured peer run also prints its CPU per execution, PostgreSQL's
+ * and the JVM's ({@link ProcessCpu}).
  */
 public final class WorkerBenchmark {
 
@@ -98,6 +100,7 @@ public final class WorkerBenchmark {
                 : Map.of();
         try (EmbeddedDatabase postgres = EmbeddedDatabase.start(dataDir.resolve("pg"), true, settings)) {
             DatabaseAddress address = postgres.address();
+            long postmaster = postmasterPid(address);
             System.out.printf("WorkerBenchmark: %d executions per run, %d producers (%s), claim batch %d, %s,"
                             + " durable embedded PostgreSQL%n", executions, producers,
                     runBatch > 1 ? "RunBatch of " + runBatch : "one Run per execution", claimBatch,
@@ -110,8 +113,8 @@ public final class WorkerBenchmark {
                 // Each phase starts on an empty database of its own, as each peer run does (the peer
                 // truncates its table); the JVM, and so the JIT's work, carries over from phase to phase.
                 DatabaseAddress phaseDatabase = freshDatabase(address, "bench_phase_" + phase);
-                double rate = phase(phaseDatabase, "bench-" + phase + "-" + workers, executions, producers, workers,
-                        claimBatch, batchComplete, runBatch, library, notify, stats);
+                double rate = phase(phaseDatabase, postmaster, "bench-" + phase + "-" + workers, executions, producers,
+                        workers, claimBatch, batchComplete, runBatch, library, notify, stats);
                 setUp(address, "DROP DATABASE " + phaseDatabase.database() + " WITH (FORCE)");
                 if (workers > 0) { // a Run-only phase is not end to end
                     best = Math.max(best, rate);
@@ -120,7 +123,7 @@ public final class WorkerBenchmark {
             // The peer runs twice and its best run counts, as Runplane's best phase does (the machine is noisy).
             double peer = 0;
             for (int run = 0; run < (flags.contains("no-peer") ? 0 : PEER_RUNS); run++) {
-                peer = Math.max(peer, peer(address, executions, peerThreads, producers, runBatch));
+                peer = Math.max(peer, peer(address, postmaster, executions, peerThreads, producers, runBatch));
             }
             if (peer > 0 && best > 0) {
                 System.out.printf("ratio runplane best / db-scheduler lock-and-fetch best = %.2f%n", best / peer);
@@ -142,10 +145,26 @@ public final class WorkerBenchmark {
         return new DatabaseAddress(server.host(), server.port(), name, server.user(), server.password());
     }
 
+    /** The PostgreSQL server's postmaster: the parent of a backend; -1 if unknown. */
+    private static long postmasterPid(DatabaseAddress address) throws SQLException {
+        try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
+             Statement s = c.createStatement();
+             var result = s.executeQuery("SELECT pg_backend_pid()")) {
+            result.next();
+            return ProcessCpu.parent(result.getLong(1));
+        }
+    }
+
+    /** CPU used so far by the database and by this JVM (server and benchmark clients). */
+    private static ProcessCpu.Reading cpu(long postmaster) {
+        return new ProcessCpu.Reading(ProcessCpu.postgres(postmaster),
+                ProcessCpu.process(ProcessHandle.current().pid()));
+    }
+
     /** One phase: a Runplane server on the given database, and its end-to-end executions/s. */
-    private static double phase(DatabaseAddress address, String pipeline, int executions, int producers, int workers,
-                                int claimBatch, boolean batchComplete, int runBatch, boolean library, boolean notify,
-                                boolean stats) throws Exception {
+    private static double phase(DatabaseAddress address, long postmaster, String pipeline, int executions,
+                                int producers, int workers, int claimBatch, boolean batchComplete, int runBatch,
+                                boolean library, boolean notify, boolean stats) throws Exception {
         ServerConfig config = ServerConfig.defaults().withPort(0).withDatabaseUrl(
                 "r2dbc:postgresql://" + address.user() + "@" + address.host() + ":" + address.port() + "/"
                         + address.database());
@@ -162,8 +181,8 @@ public final class WorkerBenchmark {
             if (stats) {
                 StatementStats.reset(address);
             }
-            double rate = runplane(app.port(), pipeline, executions, producers, workers, claimBatch, batchComplete,
-                    runBatch, library);
+            double rate = runplane(app.port(), postmaster, pipeline, executions, producers, workers, claimBatch,
+                    batchComplete, runBatch, library);
             if (stats) {
                 StatementStats.print(address, executions);
             }
@@ -179,8 +198,8 @@ public final class WorkerBenchmark {
     }
 
     /** One run: returns end-to-end executions/s. */
-    static double runplane(int port, String pipeline, int n, int producers, int workers, int claimBatch,
-                           boolean batchComplete, int runBatch, boolean library) throws Exception {
+    static double runplane(int port, long postmaster, String pipeline, int n, int producers, int workers,
+                           int claimBatch, boolean batchComplete, int runBatch, boolean library) throws Exception {
         List<ManagedChannel> channels = new ArrayList<>();
         AtomicInteger completed = new AtomicInteger();
         AtomicInteger submitted = new AtomicInteger();
@@ -253,11 +272,13 @@ public final class WorkerBenchmark {
                 }
             }, "producer-" + p));
         }
+        ProcessCpu.Reading cpuBefore = cpu(postmaster);
         long start = System.nanoTime();
         libraryWorkers.forEach(Worker::start);
         threads.forEach(Thread::start);
         done.await();
         double seconds = (System.nanoTime() - start) / 1e9;
+        ProcessCpu.Reading cpuAfter = cpu(postmaster);
         for (Thread t : threads) {
             t.join();
         }
@@ -266,12 +287,14 @@ public final class WorkerBenchmark {
         long[] claims = sorted(claimNanos);
         long[] completes = sorted(completeNanos);
         long[] runs = sorted(runNanos);
-        double rate = (runOnly ? n : completed.get()) / seconds;
-        System.out.printf(runOnly ? "runplane Run only, no workers n=%2$d runs=%3$.0f/s | Run p50=%8$.2f p99=%9$.2f ms%n"
+        int finished = runOnly ? n : completed.get();
+        double rate = finished / seconds;
+        System.out.printf(runOnly ? "runplane Run only, no workers n=%2$d runs=%3$.0f/s | Run p50=%8$.2f p99=%9$.2f ms%10$s%n"
                         : "runplane workers=%2d n=%d end-to-end=%.0f/s claim(Poll with work) p50=%.2f ms p99=%.2f ms"
-                        + " | Complete p50=%.2f p99=%.2f ms | Run p50=%.2f p99=%.2f ms%n",
-                workers, runOnly ? n : completed.get(), rate, percentile(claims, 0.50), percentile(claims, 0.99),
-                percentile(completes, 0.50), percentile(completes, 0.99), percentile(runs, 0.50), percentile(runs, 0.99));
+                        + " | Complete p50=%.2f p99=%.2f ms | Run p50=%.2f p99=%.2f ms%s%n",
+                workers, finished, rate, percentile(claims, 0.50), percentile(claims, 0.99),
+                percentile(completes, 0.50), percentile(completes, 0.99), percentile(runs, 0.50), percentile(runs, 0.99),
+                cpuAfter.perExecution(cpuBefore, finished));
         return rate;
     }
 
@@ -327,8 +350,13 @@ public final class WorkerBenchmark {
         return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))] / 1e6;
     }
 
-    /** Runs bench/peer-db-scheduler on a scratch database of the same PostgreSQL; its end-to-end rate or 0. */
-    static double peer(DatabaseAddress address, int n, int threads, int producers, int scheduleBatch)
+    /**
+     * Runs bench/peer-db-scheduler on a scratch database of the same PostgreSQL; its end-to-end rate
+     * or 0. Prints the CPU per execution of its measured run (the database's and the peer JVM's),
+     * read between the line that ends its warm-up and the line of its result: that window also holds
+     * the measured run's set-up (emptying the table, starting the scheduler), so it errs against the peer.
+     */
+    static double peer(DatabaseAddress address, long postmaster, int n, int threads, int producers, int scheduleBatch)
             throws Exception {
         try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
              Statement s = c.createStatement()) {
@@ -347,13 +375,23 @@ public final class WorkerBenchmark {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         Pattern rate = Pattern.compile("end-to-end=(\\d+)/s");
         double result = 0;
+        ProcessCpu.Reading measuredFrom = null;
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8))) {
             String line;
             while ((line = lines.readLine()) != null) {
-                System.out.println(line);
                 Matcher m = rate.matcher(line);
-                if (m.find()) {
+                boolean resultLine = m.find();
+                if (resultLine || line.contains("(measured run follows)")) {
+                    ProcessCpu.Reading now = new ProcessCpu.Reading(ProcessCpu.postgres(postmaster),
+                            ProcessCpu.process(process.pid()));
+                    if (resultLine && !line.startsWith("(warm-up)") && measuredFrom != null) {
+                        line += now.perExecution(measuredFrom, n);
+                    }
+                    measuredFrom = now;
+                }
+                System.out.println(line);
+                if (resultLine) {
                     result = Double.parseDouble(m.group(1));
                 }
             }

@@ -1,0 +1,95 @@
+package dev.runplane.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * CPU time of processes, read from Linux's /proc: throughput on a noisy 2-core machine swings by
+ * 10% from run to run, while the CPU that one execution costs (the database's and the JVM's) moves
+ * much less, and it says which side the time goes to. Elsewhere (no /proc) every reading is -1 and
+ * nothing is printed.
+ */
+final class ProcessCpu {
+
+    /** Clock ticks per second of /proc's times (USER_HZ: 100 on every Linux this runs on). */
+    private static final double TICKS_PER_SECOND = 100;
+
+    private ProcessCpu() {
+    }
+
+    /**
+     * Seconds of CPU used by a PostgreSQL server: the postmaster, its live children (backends, the
+     * WAL writer, ...) and the children that have exited (counted in the postmaster's cutime/cstime).
+     */
+    static double postgres(long postmasterPid) {
+        // A child reaped while its siblings are being read would count nowhere (or twice): read
+        // again until the postmaster's reaped-children time is the same before and after.
+        for (int attempt = 0; attempt < 20; attempt++) {
+            long[] before = stat(postmasterPid);
+            long children = liveChildrenTicks(postmasterPid);
+            long[] after = stat(postmasterPid);
+            if (before == null || after == null || children < 0) {
+                return -1;
+            }
+            if (before[3] == after[3] && before[4] == after[4]) {
+                return (after[1] + after[2] + after[3] + after[4] + children) / TICKS_PER_SECOND;
+            }
+        }
+        return -1;
+    }
+
+    private static long liveChildrenTicks(long parentPid) {
+        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
+            return processes.map(p -> p.getFileName().toString())
+                    .filter(name -> name.chars().allMatch(Character::isDigit))
+                    .map(name -> stat(Long.parseLong(name)))
+                    .filter(s -> s != null && s[0] == parentPid)
+                    .mapToLong(s -> s[1] + s[2])
+                    .sum();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** Seconds of CPU used by one process (its own threads, not its children); -1 if unknown. */
+    static double process(long pid) {
+        long[] s = stat(pid);
+        return s == null ? -1 : (s[1] + s[2]) / TICKS_PER_SECOND;
+    }
+
+    /** The parent of a process; -1 if unknown. */
+    static long parent(long pid) {
+        long[] s = stat(pid);
+        return s == null ? -1 : s[0];
+    }
+
+    /** {ppid, utime, stime, cutime, cstime} of a process, or null if it is gone or there is no /proc. */
+    private static long[] stat(long pid) {
+        try {
+            String line = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+            String[] f = line.substring(line.lastIndexOf(')') + 2).trim().split(" ");
+            return new long[] {Long.parseLong(f[1]), Long.parseLong(f[11]), Long.parseLong(f[12]),
+                    Long.parseLong(f[13]), Long.parseLong(f[14])};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** CPU of the database and of one JVM at one instant. */
+    record Reading(double postgres, double jvm) {
+
+        /** "PostgreSQL a µs + JVM b µs = c µs" per execution since {@code before}; empty if unknown. */
+        String perExecution(Reading before, int executions) {
+            if (postgres < 0 || jvm < 0 || before.postgres < 0 || before.jvm < 0 || executions <= 0) {
+                return "";
+            }
+            double pg = (postgres - before.postgres) / executions * 1e6;
+            double vm = (jvm - before.jvm) / executions * 1e6;
+            return String.format(" | CPU per execution: PostgreSQL %.0f µs + JVM %.0f µs = %.0f µs",
+                    pg, vm, pg + vm);
+        }
+    }
+}

@@ -113,8 +113,8 @@ public final class WorkerBenchmark {
                 // Each phase starts on an empty database of its own, as each peer run does (the peer
                 // truncates its table); the JVM, and so the JIT's work, carries over from phase to phase.
                 DatabaseAddress phaseDatabase = freshDatabase(address, "bench_phase_" + phase);
-                double rate = phase(phaseDatabase, postmaster, "bench-" + phase + "-" + workers, executions, producers,
-                        workers, claimBatch, batchComplete, runBatch, library, notify, stats);
+                double rate = phase(phaseDatabase, setupSql(phase), postmaster, "bench-" + phase + "-" + workers,
+                        executions, producers, workers, claimBatch, batchComplete, runBatch, library, notify, stats);
                 setUp(address, "DROP DATABASE " + phaseDatabase.database() + " WITH (FORCE)");
                 if (workers > 0) { // a Run-only phase is not end to end
                     best = Math.max(best, rate);
@@ -162,7 +162,7 @@ public final class WorkerBenchmark {
     }
 
     /** One phase: a Runplane server on the given database, and its end-to-end executions/s. */
-    private static double phase(DatabaseAddress address, long postmaster, String pipeline, int executions,
+    private static double phase(DatabaseAddress address, String experiment, long postmaster, String pipeline, int executions,
                                 int producers, int workers, int claimBatch, boolean batchComplete, int runBatch,
                                 boolean library, boolean notify, boolean stats) throws Exception {
         ServerConfig config = ServerConfig.defaults().withPort(0).withDatabaseUrl(
@@ -173,8 +173,7 @@ public final class WorkerBenchmark {
                 setUp(address, "ALTER TABLE execution_events DISABLE TRIGGER execution_events_notify");
                 System.out.println("(NOTIFY trigger disabled)");
             }
-            String experiment = System.getenv("BENCH_SETUP_SQL"); // to measure a schema variant, say
-            if (experiment != null && !experiment.isBlank()) {
+            if (!experiment.isBlank()) {
                 setUp(address, experiment);
                 System.out.println("(ran BENCH_SETUP_SQL: " + experiment + ")");
             }
@@ -188,6 +187,21 @@ public final class WorkerBenchmark {
             }
             return rate;
         }
+    }
+
+    /**
+     * The environment's BENCH_SETUP_SQL for a phase (1-based), to measure a schema variant: one SQL
+     * string for every phase, or variants separated by {@code @@} taken in turn (phase 1 the first,
+     * phase 2 the second, ...), so that two variants alternate in one run: {@code "@@DROP INDEX x"}
+     * runs odd phases unchanged and even ones without index x.
+     */
+    private static String setupSql(int phase) {
+        String sql = System.getenv("BENCH_SETUP_SQL");
+        if (sql == null) {
+            return "";
+        }
+        String[] variants = sql.split("@@", -1);
+        return variants[(phase - 1) % variants.length].trim();
     }
 
     private static void setUp(DatabaseAddress address, String sql) throws SQLException {

@@ -6,10 +6,10 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 
 /**
- * CPU time of processes, read from Linux's /proc: throughput on a noisy 2-core machine swings by
- * 10% from run to run, while the CPU that one execution costs (the database's and the JVM's) moves
- * much less, and it says which side the time goes to. Elsewhere (no /proc) every reading is -1 and
- * nothing is printed.
+ * CPU time of processes, read from Linux's /proc: on a 2-core machine where both sides are short of
+ * CPU, the CPU that one execution costs (the database's and the JVM's) says which side the time goes
+ * to, which throughput alone does not. Elsewhere (no /proc) every reading is -1 and nothing is
+ * printed.
  */
 final class ProcessCpu {
 

@@ -59,6 +59,17 @@ final class StatementStats {
                     r.getDouble("wal_bytes") / executions, r.getDouble("fpi") / executions,
                     r.getDouble("syncs") / executions, r.getDouble("commits") / executions);
         }
+        // Which indexes of executions the statements read, and how much: a plan that changed shows here.
+        String indexes = "SELECT indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes"
+                + " WHERE relname = 'executions' AND idx_scan > 0 ORDER BY idx_tup_read DESC LIMIT 5";
+        StringBuilder line = new StringBuilder("  index entries read per executed execution:");
+        try (Connection c = connect(address); Statement s = c.createStatement(); ResultSet r = s.executeQuery(indexes)) {
+            while (r.next()) {
+                line.append(String.format(" %s %.1f (%.3f scans)", r.getString(1), r.getDouble(3) / executions,
+                        r.getDouble(2) / executions));
+            }
+        }
+        System.out.println(line);
     }
 
     private static Connection connect(DatabaseAddress address) throws SQLException {

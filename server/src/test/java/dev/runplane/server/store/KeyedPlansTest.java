@@ -48,6 +48,46 @@ class KeyedPlansTest {
         assertTrue(plan.contains("Seq Scan on executions"), plan);
     }
 
+    /**
+     * A generic plan takes {@code LIMIT $n} for a tenth of the rows. Planned after an ANALYZE that saw
+     * a backlog (60,000 queued of 100,000), the claim then joined what it picked to the table through
+     * a whole walk of the primary key, per claim, until the next ANALYZE. Under the pool's settings it
+     * updates each picked row through a key lookup; without the join settings, the control case shows
+     * the walk.
+     */
+    @Test
+    void aClaimPlannedDuringABacklogStillUpdatesByKey() throws SQLException {
+        DatabaseAddress backlog = TestPostgres.newDatabase();
+        Database.migrate(backlog);
+        try (Connection c = TestPostgres.jdbc(backlog); Statement s = c.createStatement()) {
+            s.execute("""
+                    INSERT INTO executions (id, pipeline, status, mode, priority, labels, inputs, trigger_kind,
+                        max_attempts, scheduled_for, create_time, queue_time, update_time, message, revision)
+                    SELECT gen_random_uuid(), 'p', CASE WHEN i % 5 < 3 THEN 'QUEUED' ELSE 'SUCCEEDED' END,
+                        'PRODUCTION', 0, '{}', '{}', 'API', 1, now(), now(), now(), now(), '', 1
+                    FROM generate_series(1, 100000) i
+                    """);
+            s.execute("ANALYZE executions");
+        }
+        String plan = genericPlan(backlog, PostgresWorkerStore.CLAIM_SQL, Database.KEYED_STATEMENTS);
+        assertFalse(walksTheKey(plan), plan);
+        Map<String, String> withoutJoinSettings = Map.of("plan_cache_mode", "force_generic_plan", "enable_seqscan", "off");
+        String control = genericPlan(backlog, PostgresWorkerStore.CLAIM_SQL, withoutJoinSettings);
+        assertTrue(walksTheKey(control), control);
+    }
+
+    /** Whether the plan reads executions_pkey without an index condition: the whole key, in order. */
+    private static boolean walksTheKey(String plan) {
+        String[] lines = plan.split("\n");
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].contains("Index Scan using executions_pkey")
+                    && (i + 1 == lines.length || !lines[i + 1].contains("Index Cond"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static Map<String, String> statements() {
         return Map.of(
                 "claim", PostgresWorkerStore.CLAIM_SQL,
@@ -63,6 +103,11 @@ class KeyedPlansTest {
     }
 
     private static String genericPlan(String sql, Map<String, String> settings) throws SQLException {
+        return genericPlan(address, sql, settings);
+    }
+
+    private static String genericPlan(DatabaseAddress address, String sql, Map<String, String> settings)
+            throws SQLException {
         java.util.Properties properties = new java.util.Properties();
         properties.setProperty("user", address.user());
         properties.setProperty("password", address.password());

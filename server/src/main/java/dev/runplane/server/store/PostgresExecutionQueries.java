@@ -43,8 +43,7 @@ public final class PostgresExecutionQueries implements ExecutionQueries {
                                   int limit) {
         SearchSql sql = SearchSql.page(filter, text, order, after, limit);
         return withConnection(customPlans, connection -> {
-            Statement statement = connection.createStatement(
-                    "SELECT " + ExecutionReader.COLUMNS + " FROM executions WHERE " + sql.where());
+            Statement statement = connection.createStatement(sql.statement());
             sql.bind(statement);
             return Flux.from(statement.execute())
                     .flatMap(result -> result.map((row, meta) -> ExecutionReader.execution(new RowColumns(row))));
@@ -55,7 +54,7 @@ public final class PostgresExecutionQueries implements ExecutionQueries {
     public Mono<Long> count(SearchFilter filter, String text) {
         SearchSql sql = SearchSql.count(filter, text);
         return withConnection(customPlans, connection -> {
-            Statement statement = connection.createStatement("SELECT count(*) FROM executions WHERE " + sql.where());
+            Statement statement = connection.createStatement(sql.statement());
             sql.bind(statement);
             return Flux.from(statement.execute())
                     .flatMap(result -> result.map((row, meta) -> row.get(0, Long.class)));

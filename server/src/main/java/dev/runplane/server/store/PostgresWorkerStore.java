@@ -44,8 +44,7 @@ public final class PostgresWorkerStore implements WorkerStore {
     private static final String RETURNING = Arrays.stream(ExecutionReader.COLUMNS.split(", "))
             .map(column -> "x." + column).collect(Collectors.joining(", "));
 
-    /** The statuses in which an execution holds a lease: those a worker can finish from. */
-    private static final String LEASED = Sql.names(Transitions.sources(Action.COMPLETE));
+    private static final String LEASED = Sql.LEASED;
 
     private static final String TERMINAL = Sql.TERMINAL;
 

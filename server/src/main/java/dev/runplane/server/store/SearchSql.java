@@ -1,13 +1,18 @@
 package dev.runplane.server.store;
 
+import dev.runplane.server.core.Action;
+import dev.runplane.server.core.ExecutionStatus;
 import dev.runplane.server.core.PageTokens;
 import dev.runplane.server.core.SearchFilter;
 import dev.runplane.server.core.SearchOrder;
+import dev.runplane.server.core.Transitions;
 import io.r2dbc.spi.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 /**
  * Builds one Search statement. Every value the client sent is a bind parameter; the SQL text only
@@ -15,11 +20,24 @@ import java.util.UUID;
  * {@code plainto_tsquery}, which reads words and ignores tsquery syntax ({@code & | ! : *}).
  * One value becomes {@code column = $n} rather than {@code = ANY($n)}, so that a single pipeline
  * walks its (pipeline, create_time, id) index in order instead of sorting.
+ *
+ * <p>The search indexes leave out executions that hold a lease (V8): a running version lives for
+ * seconds, and entering it in seven indexes was a seventh of the database's work per execution. So
+ * the statement has up to two parts, each with its partial indexes: executions without a lease
+ * ({@link #WITHOUT_LEASE}), and those with one ({@link #WITH_LEASE}: few, through executions_running
+ * and executions_leases); a page merges the two parts' first rows.
  */
 final class SearchSql {
 
+    /** The predicate of the V8 search indexes, exactly as they spell it. */
+    static final String WITHOUT_LEASE = "status NOT IN (" + Sql.LEASED + ")";
+    /** The executions the search indexes leave out. */
+    static final String WITH_LEASE = "status IN (" + Sql.LEASED + ")";
+    private static final Set<ExecutionStatus> LEASED = Transitions.sources(Action.COMPLETE);
+
     private final StringBuilder where = new StringBuilder("TRUE");
     private final List<Object> values = new ArrayList<>();
+    private String statement;
 
     static SearchSql page(SearchFilter filter, String text, SearchOrder order, PageTokens.Cursor after, int limit) {
         SearchSql sql = new SearchSql();
@@ -28,20 +46,48 @@ final class SearchSql {
             sql.after(order, after);
         }
         String direction = order.descending() ? " DESC" : " ASC";
-        sql.where.append(" ORDER BY ").append(expression(order.key())).append(direction)
-                .append(", id").append(direction)
-                .append(" LIMIT ").append(sql.param(limit));
+        String orderBy = " ORDER BY " + expression(order.key()) + direction + ", id" + direction;
+        String top = orderBy + " LIMIT " + sql.param(limit);
+        List<String> parts = parts(filter).stream()
+                .map(part -> "SELECT " + ExecutionReader.COLUMNS + " FROM executions WHERE " + sql.where + " AND "
+                        + part + top)
+                .toList();
+        sql.statement = parts.size() == 1 ? parts.get(0)
+                : "SELECT * FROM (" + parts.stream().map(part -> "(" + part + ")")
+                        .collect(Collectors.joining(" UNION ALL ")) + ") AS found" + top;
         return sql;
     }
 
     static SearchSql count(SearchFilter filter, String text) {
         SearchSql sql = new SearchSql();
         sql.filter(filter, text);
+        sql.statement = parts(filter).stream()
+                .map(part -> "(SELECT count(*) FROM executions WHERE " + sql.where + " AND " + part + ")")
+                .collect(Collectors.joining(" + ", "SELECT ", ""));
         return sql;
     }
 
-    String where() {
-        return where.toString();
+    /** The parts that the status filter leaves: both, or only the one its statuses fall in. */
+    private static List<String> parts(SearchFilter filter) {
+        if (filter.statuses().isEmpty()) {
+            return List.of(WITHOUT_LEASE, WITH_LEASE);
+        }
+        boolean leased = filter.statuses().stream().anyMatch(LEASED::contains);
+        boolean unleased = !LEASED.containsAll(filter.statuses());
+        if (leased && unleased) {
+            return List.of(WITHOUT_LEASE, WITH_LEASE);
+        }
+        return List.of(leased ? WITH_LEASE : WITHOUT_LEASE);
+    }
+
+    /** The whole statement: a page of executions' {@link ExecutionReader#COLUMNS}, or a count. */
+    String statement() {
+        return statement;
+    }
+
+    /** The values of the statement's parameters, $1 first. */
+    List<Object> values() {
+        return List.copyOf(values);
     }
 
     void bind(Statement statement) {

@@ -1,6 +1,8 @@
 package dev.runplane.server.store;
 
+import dev.runplane.server.core.Action;
 import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.Transitions;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -11,6 +13,12 @@ final class Sql {
     /** The terminal statuses as an SQL list, from {@link ExecutionStatus#isTerminal()}. */
     static final String TERMINAL = names(Arrays.stream(ExecutionStatus.values())
             .filter(ExecutionStatus::isTerminal).collect(Collectors.toSet()));
+
+    /**
+     * The statuses in which an execution holds a lease (those a worker can finish from), as an SQL
+     * list: 'CANCELLING', 'RUNNING'. V8's partial indexes spell the same list in the same order.
+     */
+    static final String LEASED = names(Transitions.sources(Action.COMPLETE));
 
     private Sql() {
     }

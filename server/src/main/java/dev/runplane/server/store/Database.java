@@ -29,8 +29,7 @@ public final class Database implements AutoCloseable {
 
     /** The settings of the main pool and of the event hub's connection; see {@link #pool()}. */
     static final Map<String, String> KEYED_STATEMENTS = Map.of(
-            "plan_cache_mode", "force_generic_plan", "enable_seqscan", "off",
-            "enable_hashjoin", "off", "enable_mergejoin", "off");
+            "plan_cache_mode", "force_generic_plan", "enable_seqscan", "off");
 
     private final DatabaseAddress address;
     private final ConnectionPool pool;
@@ -126,12 +125,8 @@ public final class Database implements AutoCloseable {
      * second setting, a generic plan made while a table was small joins it by a sequential scan and
      * keeps doing so as the table grows, until the table is analyzed again: measured in
      * WorkerBenchmark, the batched Complete then read 140 buffers per completed execution at 40,000
-     * rows, against 44 with its index. Nor does it join by hashing or merging: a generic plan
-     * estimates {@code LIMIT $n} at a tenth of the rows, so a claim planned after an ANALYZE that saw a
-     * backlog (60,000 queued of 100,000) joined its picked rows to the table through a whole walk of
-     * the primary key, and kept doing so as the table grew (measured in WorkerBenchmark: 545 key
-     * entries read per execution, PostgreSQL's CPU per execution tripled for the phase). Every
-     * statement of this pool finds its rows by key: nested loops over index lookups are the plan.
+     * rows, against 44 with its index. (Hash and merge joins stay allowed: the statements join their
+     * own small CTEs by hashing, and turning that off made them quadratic.)
      */
     public ConnectionPool pool() {
         return this.pool;

@@ -53,7 +53,10 @@ public final class PostgresWorkerStore implements WorkerStore {
     /**
      * The claim (DESIGN.md "Storage"): the best n of EACH pipeline through its own walk of the
      * executions_queue index (never {@code pipeline = ANY(...)} with the ORDER BY, which sorts the
-     * whole queue), then the best n of those. Rows locked by another claim are skipped.
+     * whole queue), then the best n of those. Rows locked by another claim are skipped. The picked
+     * rows are updated by key ({@code id = ANY(...)}), not joined: a generic plan takes
+     * {@code LIMIT $3} for a tenth of the queue, and planned after an ANALYZE that saw a backlog,
+     * the join walked the whole primary key on every claim (KeyedPlansTest).
      */
     static final String CLAIM_SQL = """
             WITH picked AS (
@@ -79,12 +82,12 @@ public final class PostgresWorkerStore implements WorkerStore {
                     lease_token = gen_random_uuid()::text,
                     lease_expire_time = now() + $4::bigint * interval '1 millisecond',
                     lease_duration_ms = $4::bigint
-                FROM picked
-                WHERE x.id = picked.id
-                RETURNING %3$s, picked.from_status
+                WHERE x.id = ANY(ARRAY(SELECT id FROM picked))
+                RETURNING %3$s
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, snapshot)
-                SELECT id, revision, from_status, status, update_time, $1, %4$s FROM e /*mark*/
+                SELECT e.id, e.revision, picked.from_status, e.status, e.update_time, $1, %4$s
+                FROM e JOIN picked ON picked.id = e.id /*mark*/
             )
             SELECT * FROM e ORDER BY priority DESC, queue_time, id
             """.formatted(Sql.names(Transitions.sources(Action.CLAIM)), statusCase("x.status", Action.CLAIM), RETURNING,

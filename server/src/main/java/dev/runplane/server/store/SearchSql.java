@@ -22,8 +22,8 @@ import java.util.stream.Collectors;
  * walks its (pipeline, create_time, id) index in order instead of sorting.
  *
  * <p>The search indexes leave out executions that hold a lease (V8): a running version lives for
- * seconds, and entering it in seven indexes was a seventh of the database's work per execution. So
- * the statement has up to two parts, each with its partial indexes: executions without a lease
+ * seconds, and entering it in seven indexes was about a tenth of the database's work per execution.
+ * So the statement has up to two parts, each with its partial indexes: executions without a lease
  * ({@link #WITHOUT_LEASE}), and those with one ({@link #WITH_LEASE}: few, through executions_running
  * and executions_leases); a page merges the two parts' first rows.
  */

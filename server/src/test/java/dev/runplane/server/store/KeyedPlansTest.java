@@ -56,18 +56,13 @@ class KeyedPlansTest {
      */
     @Test
     void aClaimPlannedDuringABacklogStillUpdatesByKey() throws SQLException {
-        DatabaseAddress backlog = TestPostgres.newDatabase();
-        Database.migrate(backlog);
-        try (Connection c = TestPostgres.jdbc(backlog); Statement s = c.createStatement()) {
-            s.execute("""
-                    INSERT INTO executions (id, pipeline, status, mode, priority, labels, inputs, trigger_kind,
-                        max_attempts, scheduled_for, create_time, queue_time, update_time, message, revision)
-                    SELECT gen_random_uuid(), 'p', CASE WHEN i % 5 < 3 THEN 'QUEUED' ELSE 'SUCCEEDED' END,
-                        'PRODUCTION', 0, '{}', '{}', 'API', 1, now(), now(), now(), now(), '', 1
-                    FROM generate_series(1, 100000) i
-                    """);
-            s.execute("ANALYZE executions");
-        }
+        DatabaseAddress backlog = SeededDatabase.with("""
+                INSERT INTO executions (id, pipeline, status, mode, priority, labels, inputs, trigger_kind,
+                    max_attempts, scheduled_for, create_time, queue_time, update_time, message, revision)
+                SELECT gen_random_uuid(), 'p', CASE WHEN i % 5 < 3 THEN 'QUEUED' ELSE 'SUCCEEDED' END,
+                    'PRODUCTION', 0, '{}', '{}', 'API', 1, now(), now(), now(), now(), '', 1
+                FROM generate_series(1, 100000) i
+                """);
         String plan = genericPlan(backlog, PostgresWorkerStore.CLAIM_SQL, Database.KEYED_STATEMENTS);
         assertFalse(walksTheKey(plan), plan);
         assertTrue(plan.contains("executions_queue"), plan);

@@ -39,27 +39,22 @@ class SearchPlanTest {
 
     @BeforeAll
     static void seed() throws SQLException {
-        address = TestPostgres.newDatabase();
-        Database.migrate(address);
-        try (Connection c = TestPostgres.jdbc(address); Statement s = c.createStatement()) {
-            s.execute("""
-                    INSERT INTO executions (id, pipeline, status, mode, priority, labels, inputs, trigger_kind,
-                        max_attempts, scheduled_for, create_time, queue_time, update_time, start_time, end_time,
-                        message, revision, attempt, lease_token, lease_expire_time, lease_duration_ms, worker_id)
-                    SELECT gen_random_uuid(), 'p' || (i % 4), status, 'PRODUCTION', i % 3,
-                        CASE WHEN i % 10 = 0 THEN '{"team": "blue"}'::jsonb ELSE '{}'::jsonb END, '{}', 'API', 1, now(), created,
-                        created, now(),
-                        CASE WHEN status <> 'QUEUED' THEN created + (i % 13) * interval '1 second' END,
-                        CASE WHEN status = 'SUCCEEDED' THEN created + (i % 13 + i % 97) * interval '1 second' END,
-                        CASE WHEN i % 7 = 0 THEN 'resized the images' ELSE '' END, 3, 1, 't',
-                        CASE WHEN status IN ('RUNNING', 'CANCELLING') THEN now() + interval '1 hour' END, 60000, 'w'
-                    FROM (SELECT i, now() - i * interval '1 second' AS created,
-                                 CASE WHEN i % 50 = 0 THEN 'RUNNING' WHEN i % 50 = 1 THEN 'QUEUED'
-                                      WHEN i % 200 = 2 THEN 'CANCELLING' ELSE 'SUCCEEDED' END AS status
-                          FROM generate_series(1, 20500) i) g
-                    """);
-            s.execute("VACUUM ANALYZE executions");
-        }
+        address = SeededDatabase.with("""
+                INSERT INTO executions (id, pipeline, status, mode, priority, labels, inputs, trigger_kind,
+                    max_attempts, scheduled_for, create_time, queue_time, update_time, start_time, end_time,
+                    message, revision, attempt, lease_token, lease_expire_time, lease_duration_ms, worker_id)
+                SELECT gen_random_uuid(), 'p' || (i % 4), status, 'PRODUCTION', i % 3,
+                    CASE WHEN i % 10 = 0 THEN '{"team": "blue"}'::jsonb ELSE '{}'::jsonb END, '{}', 'API', 1,
+                    now(), created, created, now(),
+                    CASE WHEN status <> 'QUEUED' THEN created + (i % 13) * interval '1 second' END,
+                    CASE WHEN status = 'SUCCEEDED' THEN created + (i % 13 + i % 97) * interval '1 second' END,
+                    CASE WHEN i % 7 = 0 THEN 'resized the images' ELSE '' END, 3, 1, 't',
+                    CASE WHEN status IN ('RUNNING', 'CANCELLING') THEN now() + interval '1 hour' END, 60000, 'w'
+                FROM (SELECT i, now() - i * interval '1 second' AS created,
+                             CASE WHEN i % 50 = 0 THEN 'RUNNING' WHEN i % 50 = 1 THEN 'QUEUED'
+                                  WHEN i % 200 = 2 THEN 'CANCELLING' ELSE 'SUCCEEDED' END AS status
+                      FROM generate_series(1, 20500) i) g
+                """);
         database = Database.open(address, 2);
     }
 
@@ -70,7 +65,8 @@ class SearchPlanTest {
         }
     }
 
-    private static SearchFilter filter(List<String> pipelines, List<ExecutionStatus> statuses, Map<String, String> labels) {
+    private static SearchFilter filter(List<String> pipelines, List<ExecutionStatus> statuses,
+                                       Map<String, String> labels) {
         SearchFilter all = SearchFilter.ALL;
         return new SearchFilter(all.ids(), pipelines, statuses, all.modes(), labels, null, null, all.createTime(),
                 all.startTime(), all.endTime(), null, null);
@@ -85,7 +81,8 @@ class SearchPlanTest {
                         SearchOrder.DEFAULT, null, 50),
                 SearchSql.page(filter(List.of("p2"), List.of(ExecutionStatus.SUCCEEDED), Map.of()), null,
                         SearchOrder.DEFAULT, null, 50),
-                SearchSql.page(filter(List.of(), List.of(), Map.of("team", "blue")), null, SearchOrder.DEFAULT, null, 50),
+                SearchSql.page(filter(List.of(), List.of(), Map.of("team", "blue")), null, SearchOrder.DEFAULT, null,
+                        50),
                 SearchSql.page(SearchFilter.ALL, "resized", SearchOrder.DEFAULT, null, 50),
                 SearchSql.page(SearchFilter.ALL, null, new SearchOrder(SearchOrder.Key.END_TIME, true), null, 50));
         try (Connection c = TestPostgres.jdbc(address); Statement s = c.createStatement()) {
@@ -115,7 +112,8 @@ class SearchPlanTest {
             List<UUID> found = new ArrayList<>();
             PageTokens.Cursor after = null;
             while (found.size() < 700) { // pages of 100, each after the last one's cursor
-                List<Execution> page = queries.search(filter(List.of("p0"), List.of(), Map.of()), null, order, after, 100)
+                List<Execution> page = queries.search(filter(List.of("p0"), List.of(), Map.of()), null, order,
+                                after, 100)
                         .collectList().block(Duration.ofSeconds(30));
                 page.forEach(e -> found.add(e.id()));
                 Execution last = page.get(page.size() - 1);
@@ -125,13 +123,15 @@ class SearchPlanTest {
         }
         long leased = ids("SELECT id FROM executions WHERE status IN ('RUNNING', 'CANCELLING')").size();
         assertEquals(20_500L, queries.count(SearchFilter.ALL, null).block(Duration.ofSeconds(30)));
-        assertEquals(leased, queries.count(filter(List.of(), List.of(ExecutionStatus.RUNNING, ExecutionStatus.CANCELLING),
-                Map.of()), null).block(Duration.ofSeconds(30)));
+        SearchFilter leasedOnly = filter(List.of(), List.of(ExecutionStatus.RUNNING, ExecutionStatus.CANCELLING),
+                Map.of());
+        assertEquals(leased, queries.count(leasedOnly, null).block(Duration.ofSeconds(30)));
     }
 
     private static List<UUID> ids(String sql) throws SQLException {
         List<UUID> ids = new ArrayList<>();
-        try (Connection c = TestPostgres.jdbc(address); Statement s = c.createStatement(); ResultSet r = s.executeQuery(sql)) {
+        try (Connection c = TestPostgres.jdbc(address); Statement s = c.createStatement();
+             ResultSet r = s.executeQuery(sql)) {
             while (r.next()) {
                 ids.add(r.getObject(1, UUID.class));
             }

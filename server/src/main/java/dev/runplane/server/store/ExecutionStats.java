@@ -17,9 +17,9 @@ public final class ExecutionStats {
     public record StatusCount(String status, long count) {
     }
 
-    /** Each part matches one partial index's predicate exactly (executions_queue, executions_leases). */
+    /** Each part matches one partial index's predicate (executions_queue, executions_leases). */
     static final String ACTIVE_SQL = "SELECT 'QUEUED' AS status, count(*) AS n FROM executions WHERE status = 'QUEUED' "
-            + "UNION ALL SELECT status, count(*) AS n FROM executions WHERE status IN ('RUNNING', 'CANCELLING') "
+            + "UNION ALL SELECT status, count(*) AS n FROM executions WHERE status IN (" + Sql.LEASED + ") "
             + "GROUP BY status";
 
     private final ConnectionFactory connections;

@@ -1,16 +1,12 @@
 package dev.runplane.server.store;
 
-import dev.runplane.server.core.Action;
-import dev.runplane.server.core.ExecutionStatus;
 import dev.runplane.server.core.PageTokens;
 import dev.runplane.server.core.SearchFilter;
 import dev.runplane.server.core.SearchOrder;
-import dev.runplane.server.core.Transitions;
 import io.r2dbc.spi.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
@@ -33,7 +29,6 @@ final class SearchSql {
     static final String WITHOUT_LEASE = "status NOT IN (" + Sql.LEASED + ")";
     /** The executions the search indexes leave out. */
     static final String WITH_LEASE = "status IN (" + Sql.LEASED + ")";
-    private static final Set<ExecutionStatus> LEASED = Transitions.sources(Action.COMPLETE);
 
     private final StringBuilder where = new StringBuilder("TRUE");
     private final List<Object> values = new ArrayList<>();
@@ -72,8 +67,8 @@ final class SearchSql {
         if (filter.statuses().isEmpty()) {
             return List.of(WITHOUT_LEASE, WITH_LEASE);
         }
-        boolean leased = filter.statuses().stream().anyMatch(LEASED::contains);
-        boolean unleased = !LEASED.containsAll(filter.statuses());
+        boolean leased = filter.statuses().stream().anyMatch(Sql.LEASED_STATUSES::contains);
+        boolean unleased = !Sql.LEASED_STATUSES.containsAll(filter.statuses());
         if (leased && unleased) {
             return List.of(WITHOUT_LEASE, WITH_LEASE);
         }

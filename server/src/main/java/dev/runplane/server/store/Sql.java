@@ -14,11 +14,14 @@ final class Sql {
     static final String TERMINAL = names(Arrays.stream(ExecutionStatus.values())
             .filter(ExecutionStatus::isTerminal).collect(Collectors.toSet()));
 
+    /** The statuses in which an execution holds a lease: those a worker can finish from. */
+    static final Set<ExecutionStatus> LEASED_STATUSES = Transitions.sources(Action.COMPLETE);
+
     /**
-     * The statuses in which an execution holds a lease (those a worker can finish from), as an SQL
-     * list: 'CANCELLING', 'RUNNING'. V8's partial indexes spell the same list in the same order.
+     * {@link #LEASED_STATUSES} as an SQL list: 'CANCELLING', 'RUNNING'. V8's partial indexes spell the
+     * same list in the same order.
      */
-    static final String LEASED = names(Transitions.sources(Action.COMPLETE));
+    static final String LEASED = names(LEASED_STATUSES);
 
     private Sql() {
     }

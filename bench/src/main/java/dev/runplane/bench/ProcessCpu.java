@@ -1,6 +1,12 @@
 package dev.runplane.bench;
 
+import dev.runplane.server.store.DatabaseAddress;
 import java.io.IOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -78,18 +84,46 @@ final class ProcessCpu {
         }
     }
 
-    /** CPU of the database and of one JVM at one instant. */
-    record Reading(double postgres, double jvm) {
+    /** The benchmark's PostgreSQL server: where to connect, and its postmaster's process id. */
+    record Cluster(DatabaseAddress address, long postmaster) {
 
-        /** "PostgreSQL a µs + JVM b µs = c µs" per execution since {@code before}; empty if unknown. */
+        /** The database's CPU and WAL, and one JVM's CPU, now. */
+        Reading read(long jvmPid) {
+            return new Reading(postgres(postmaster), process(jvmPid), walBytes());
+        }
+
+        /**
+         * WAL bytes the server has written since its start (pg_stat_wal, every database, autovacuum
+         * included: the same for both sides); -1 if unknown.
+         */
+        private long walBytes() {
+            try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
+                 Statement s = c.createStatement();
+                 ResultSet r = s.executeQuery("SELECT wal_bytes::bigint FROM pg_stat_wal")) {
+                return r.next() ? r.getLong(1) : -1;
+            } catch (SQLException e) {
+                return -1;
+            }
+        }
+    }
+
+    /** CPU of the database and of one JVM, and the database's WAL bytes, at one instant. */
+    record Reading(double postgres, double jvm, long wal) {
+
+        /**
+         * "PostgreSQL a µs + JVM b µs = c µs | WAL d bytes" per execution since {@code before}; empty
+         * if unknown (the WAL part alone is left out when pg_stat_wal could not be read).
+         */
         String perExecution(Reading before, int executions) {
             if (postgres < 0 || jvm < 0 || before.postgres < 0 || before.jvm < 0 || executions <= 0) {
                 return "";
             }
             double pg = (postgres - before.postgres) / executions * 1e6;
             double vm = (jvm - before.jvm) / executions * 1e6;
-            return String.format(" | CPU per execution: PostgreSQL %.0f µs + JVM %.0f µs = %.0f µs",
-                    pg, vm, pg + vm);
+            String walPart = wal < 0 || before.wal < 0 ? ""
+                    : String.format(" | WAL per execution: %,d bytes", (wal - before.wal) / executions);
+            return String.format(" | CPU per execution: PostgreSQL %.0f µs + JVM %.0f µs = %.0f µs%s",
+                    pg, vm, pg + vm, walPart);
         }
     }
 }

@@ -18,16 +18,22 @@ final class StatementStats {
     private StatementStats() {
     }
 
-    static void reset(DatabaseAddress address) throws SQLException {
+    /** Zeroes the counters; returns the WAL position to read the phase's WAL from ({@link #print}). */
+    static String reset(DatabaseAddress address) throws SQLException {
         try (Connection c = connect(address); Statement s = c.createStatement()) {
             s.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            s.execute("CREATE EXTENSION IF NOT EXISTS pg_walinspect");
             s.execute("SELECT pg_stat_statements_reset()");
             s.execute("SELECT pg_stat_reset_shared('wal')");
             s.execute("SELECT pg_stat_reset()");
+            try (ResultSet r = s.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
+                r.next();
+                return r.getString(1);
+            }
         }
     }
 
-    static void print(DatabaseAddress address, int executions) throws SQLException {
+    static void print(DatabaseAddress address, int executions, String walStart) throws SQLException {
         String sql = """
                 SELECT calls, rows, total_plan_time, total_exec_time, shared_blks_hit + shared_blks_read AS blocks,
                        wal_bytes,
@@ -67,6 +73,36 @@ final class StatementStats {
             while (r.next()) {
                 line.append(String.format(" %s %.1f (%.3f scans)", r.getString(1), r.getDouble(3) / executions,
                         r.getDouble(2) / executions));
+            }
+        }
+        System.out.println(line);
+        printWalByRelation(address, executions, walStart);
+    }
+
+    /**
+     * The phase's WAL by the relation it changed (pg_walinspect, this database's relations only),
+     * per executed execution: which tables and indexes the bytes go to. A record that changes blocks
+     * of several relations (an index page split) counts once for each; its own header and main data
+     * are left out, so the bytes are those of the changed tuples and full-page images.
+     */
+    private static void printWalByRelation(DatabaseAddress address, int executions, String walStart)
+            throws SQLException {
+        String sql = """
+                SELECT coalesce(c.relname, b.relfilenode::text) AS relation, count(DISTINCT b.start_lsn) AS records,
+                       sum(b.block_data_length + b.block_fpi_length) AS bytes
+                FROM pg_get_wal_block_info(?::pg_lsn, pg_current_wal_insert_lsn()) b
+                LEFT JOIN pg_class c ON c.relfilenode = b.relfilenode
+                WHERE b.reldatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                GROUP BY 1 ORDER BY 3 DESC LIMIT 16
+                """;
+        StringBuilder line = new StringBuilder("  WAL by relation per executed execution (records, bytes):");
+        try (Connection c = connect(address); var s = c.prepareStatement(sql)) {
+            s.setString(1, walStart);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    line.append(String.format("%n    %-40s %6.2f %6.0f", r.getString(1),
+                            r.getDouble(2) / executions, r.getDouble(3) / executions));
+                }
             }
         }
         System.out.println(line);

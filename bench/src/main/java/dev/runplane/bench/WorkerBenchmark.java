@@ -96,11 +96,13 @@ public final class WorkerBenchmark {
         boolean stats = flags.contains("stats");
         Path dataDir = Files.createTempDirectory("runplane-worker-bench");
         Map<String, String> settings = stats
-                ? Map.of("shared_preload_libraries", "pg_stat_statements", "pg_stat_statements.track_planning", "on")
+                // wal_keep_size: the phase's WAL stays for pg_walinspect to read after it.
+                ? Map.of("shared_preload_libraries", "pg_stat_statements", "pg_stat_statements.track_planning", "on",
+                        "wal_keep_size", "4GB")
                 : Map.of();
         try (EmbeddedDatabase postgres = EmbeddedDatabase.start(dataDir.resolve("pg"), true, settings)) {
             DatabaseAddress address = postgres.address();
-            long postmaster = postmasterPid(address);
+            ProcessCpu.Cluster cluster = new ProcessCpu.Cluster(address, postmasterPid(address));
             System.out.printf("WorkerBenchmark: %d executions per run, %d producers (%s), claim batch %d, %s,"
                             + " durable embedded PostgreSQL%n", executions, producers,
                     runBatch > 1 ? "RunBatch of " + runBatch : "one Run per execution", claimBatch,
@@ -113,7 +115,7 @@ public final class WorkerBenchmark {
                 // Each phase starts on an empty database of its own, as each peer run does (the peer
                 // truncates its table); the JVM, and so the JIT's work, carries over from phase to phase.
                 DatabaseAddress phaseDatabase = freshDatabase(address, "bench_phase_" + phase);
-                double rate = phase(phaseDatabase, setupSql(phase), postmaster, "bench-" + phase + "-" + workers,
+                double rate = phase(phaseDatabase, setupSql(phase), cluster, "bench-" + phase + "-" + workers,
                         executions, producers, workers, claimBatch, batchComplete, runBatch, library, notify, stats);
                 setUp(address, "DROP DATABASE " + phaseDatabase.database() + " WITH (FORCE)");
                 if (workers > 0) { // a Run-only phase is not end to end
@@ -123,7 +125,7 @@ public final class WorkerBenchmark {
             // The peer runs twice and its best run counts, as Runplane's best phase does (the machine is noisy).
             double peer = 0;
             for (int run = 0; run < (flags.contains("no-peer") ? 0 : PEER_RUNS); run++) {
-                peer = Math.max(peer, peer(address, postmaster, executions, peerThreads, producers, runBatch));
+                peer = Math.max(peer, peer(cluster, executions, peerThreads, producers, runBatch));
             }
             if (peer > 0 && best > 0) {
                 System.out.printf("ratio runplane best / db-scheduler lock-and-fetch best = %.2f%n", best / peer);
@@ -155,14 +157,8 @@ public final class WorkerBenchmark {
         }
     }
 
-    /** CPU used so far by the database and by this JVM (server and benchmark clients). */
-    private static ProcessCpu.Reading cpu(long postmaster) {
-        return new ProcessCpu.Reading(ProcessCpu.postgres(postmaster),
-                ProcessCpu.process(ProcessHandle.current().pid()));
-    }
-
     /** One phase: a Runplane server on the given database, and its end-to-end executions/s. */
-    private static double phase(DatabaseAddress address, String experiment, long postmaster, String pipeline, int executions,
+    private static double phase(DatabaseAddress address, String experiment, ProcessCpu.Cluster cluster, String pipeline, int executions,
                                 int producers, int workers, int claimBatch, boolean batchComplete, int runBatch,
                                 boolean library, boolean notify, boolean stats) throws Exception {
         ServerConfig config = ServerConfig.defaults().withPort(0).withDatabaseUrl(
@@ -177,13 +173,11 @@ public final class WorkerBenchmark {
                 setUp(address, experiment);
                 System.out.println("(ran BENCH_SETUP_SQL: " + experiment + ")");
             }
-            if (stats) {
-                StatementStats.reset(address);
-            }
-            double rate = runplane(app.port(), postmaster, pipeline, executions, producers, workers, claimBatch,
+            String walStart = stats ? StatementStats.reset(address) : null;
+            double rate = runplane(app.port(), cluster, pipeline, executions, producers, workers, claimBatch,
                     batchComplete, runBatch, library);
             if (stats) {
-                StatementStats.print(address, executions);
+                StatementStats.print(address, executions, walStart);
             }
             return rate;
         }
@@ -212,7 +206,7 @@ public final class WorkerBenchmark {
     }
 
     /** One run: returns end-to-end executions/s. */
-    static double runplane(int port, long postmaster, String pipeline, int n, int producers, int workers,
+    static double runplane(int port, ProcessCpu.Cluster cluster, String pipeline, int n, int producers, int workers,
                            int claimBatch, boolean batchComplete, int runBatch, boolean library) throws Exception {
         List<ManagedChannel> channels = new ArrayList<>();
         AtomicInteger completed = new AtomicInteger();
@@ -286,13 +280,14 @@ public final class WorkerBenchmark {
                 }
             }, "producer-" + p));
         }
-        ProcessCpu.Reading cpuBefore = cpu(postmaster);
+        long jvm = ProcessHandle.current().pid(); // server and benchmark clients
+        ProcessCpu.Reading cpuBefore = cluster.read(jvm);
         long start = System.nanoTime();
         libraryWorkers.forEach(Worker::start);
         threads.forEach(Thread::start);
         done.await();
         double seconds = (System.nanoTime() - start) / 1e9;
-        ProcessCpu.Reading cpuAfter = cpu(postmaster);
+        ProcessCpu.Reading cpuAfter = cluster.read(jvm);
         for (Thread t : threads) {
             t.join();
         }
@@ -366,12 +361,13 @@ public final class WorkerBenchmark {
 
     /**
      * Runs bench/peer-db-scheduler on a scratch database of the same PostgreSQL; its end-to-end rate
-     * or 0. Prints the CPU per execution of its measured run (the database's and the peer JVM's),
+     * or 0. Prints the CPU per execution of its measured run (the database's and the peer JVM's) and WAL,
      * read between the line that ends its warm-up and the line of its result: that window also holds
      * the measured run's set-up (emptying the table, starting the scheduler), so it errs against the peer.
      */
-    static double peer(DatabaseAddress address, long postmaster, int n, int threads, int producers, int scheduleBatch)
+    static double peer(ProcessCpu.Cluster cluster, int n, int threads, int producers, int scheduleBatch)
             throws Exception {
+        DatabaseAddress address = cluster.address();
         try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password());
              Statement s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS peer_db_scheduler");
@@ -397,8 +393,7 @@ public final class WorkerBenchmark {
                 Matcher m = rate.matcher(line);
                 boolean resultLine = m.find();
                 if (resultLine || line.contains("(measured run follows)")) {
-                    ProcessCpu.Reading now = new ProcessCpu.Reading(ProcessCpu.postgres(postmaster),
-                            ProcessCpu.process(process.pid()));
+                    ProcessCpu.Reading now = cluster.read(process.pid());
                     if (resultLine && !line.startsWith("(warm-up)") && measuredFrom != null) {
                         line += now.perExecution(measuredFrom, n);
                     }

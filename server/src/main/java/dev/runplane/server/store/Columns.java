@@ -4,8 +4,8 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * Read access to one stored execution, by column name: from a result row, or from the JSON
- * snapshot kept in an event. One {@link ExecutionReader} then serves both.
+ * Read access to one stored execution, by column name: from a result row, from an event's state,
+ * or from the jsonb snapshot of an older event. One {@link ExecutionReader} then serves all three.
  */
 interface Columns {
 

@@ -77,7 +77,7 @@ public final class EventHub implements AutoCloseable {
      * benchmark the full read was the hub's main cost, for nobody.
      */
     static final String LIGHT_READ_SQL = readSql("sequence, xid::text AS xid_text, CASE WHEN to_status = '"
-            + ExecutionStatus.QUEUED.name() + "' THEN " + ExecutionReader.snapshotText("pipeline") + " END AS queued_pipeline");
+            + ExecutionStatus.QUEUED.name() + "' THEN " + ExecutionReader.eventText("pipeline") + " END AS queued_pipeline");
 
     private static String readSql(String columns) {
         return Sql.compact("""

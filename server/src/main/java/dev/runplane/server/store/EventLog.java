@@ -16,8 +16,10 @@ import reactor.core.publisher.Mono;
 final class EventLog {
 
     // Not "AS xid": ORDER BY would then sort by the text (and "1000" < "999").
+    // The state's attributes come as columns of their own; an event written before V10 has a jsonb
+    // snapshot instead (and NULL attributes).
     static final String COLUMNS = "sequence, xid::text AS xid_text, execution_id, revision, from_status, to_status, "
-            + "event_time, actor, reason, snapshot";
+            + "event_time, actor, reason, snapshot, (state).*";
 
     private static final int PAGE = 500;
 
@@ -106,6 +108,7 @@ final class EventLog {
                 row.get("event_time", Instant.class),
                 row.get("actor", String.class),
                 row.get("reason", String.class),
-                ExecutionReader.execution(new SnapshotColumns(row.get("snapshot", Json.class).asString())));
+                ExecutionReader.execution(EventStateColumns.hasState(row) ? new EventStateColumns(row)
+                        : new SnapshotColumns(row.get("snapshot", Json.class).asString())));
     }
 }

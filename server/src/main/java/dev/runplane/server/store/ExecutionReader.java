@@ -27,36 +27,53 @@ final class ExecutionReader {
             + "queue_time, start_time, end_time, update_time, worker_id, lease_token, lease_expire_time, cancel_time, "
             + "revision";
 
-    /** Columns an event's snapshot leaves out: the bulky ones, and the lease token (a worker's credential). */
-    private static final Set<String> NOT_IN_SNAPSHOT = Set.of("inputs", "outputs", "lease_token");
+    /** Columns an event leaves out: the bulky ones, and the lease token (a worker's credential). */
+    private static final Set<String> NOT_IN_EVENTS = Set.of("inputs", "outputs", "lease_token");
 
-    /** The columns of an event's snapshot, in the order of its format 1 (see {@link #SNAPSHOT}). */
+    /**
+     * The columns of the jsonb snapshot that events written before V10 hold, in the order of its
+     * format 1 (read by {@link SnapshotColumns}).
+     */
     static final List<String> SNAPSHOT_COLUMNS = Arrays.stream(COLUMNS.split(", "))
-            .filter(column -> !NOT_IN_SNAPSHOT.contains(column))
+            .filter(column -> !NOT_IN_EVENTS.contains(column))
             .toList();
 
-    /** The format of the snapshots that {@link #SNAPSHOT} writes: the first element of the array. */
+    /** The format of the jsonb snapshots of format 1: the first element of the array. */
     static final int SNAPSHOT_FORMAT = 1;
 
     /**
-     * An event's snapshot of the execution row {@code e} of the statement that writes the event (its
-     * RETURNING columns are {@link #COLUMNS}): one {@code jsonb_build_array} of the format number and
-     * then the {@link #SNAPSHOT_COLUMNS} by position. An object keyed by column name (what versions
-     * before 0.2 wrote, still read by {@link SnapshotColumns}) cost three times the CPU to build
-     * (jsonb sorts its keys) and twice the bytes: measured per event, 11.7 µs and 774 bytes against
-     * 3.6 µs and 356 bytes; with three events per execution that was a sixth of its WAL.
+     * The columns whose value at the change the event row holds itself: id (its execution_id),
+     * status (to_status), revision, and update_time (event_time). Every statement that writes an
+     * event takes these from the row it changed.
      */
-    static final String SNAPSHOT = SNAPSHOT_COLUMNS.stream()
-            .map(column -> "e." + column)
-            .collect(Collectors.joining(", ", "jsonb_build_array(" + SNAPSHOT_FORMAT + ", ", ")"));
+    static final Map<String, String> IN_THE_EVENT_ROW = Map.of(
+            "id", "execution_id", "status", "to_status", "revision", "revision", "update_time", "event_time");
 
-    /** SQL for one column of a snapshot of either format, as text (jsonb {@code ->>}); e.g. {@code pipeline}. */
-    static String snapshotText(String column) {
+    /** The attributes of the execution_state type (V10), in its order: the rest of the event's columns. */
+    static final List<String> STATE_COLUMNS = SNAPSHOT_COLUMNS.stream()
+            .filter(column -> !IN_THE_EVENT_ROW.containsKey(column))
+            .toList();
+
+    /**
+     * An event's copy of the execution row {@code e} of the statement that writes the event (its
+     * RETURNING columns are {@link #COLUMNS}), for the event's {@code state} column: a row of type
+     * execution_state. It replaced a jsonb snapshot (V10), which cost nine times the CPU to build
+     * and two and a half times the bytes (docs/events.md).
+     */
+    static final String STATE = STATE_COLUMNS.stream()
+            .map(column -> "e." + column)
+            .collect(Collectors.joining(", ", "ROW(", ")::execution_state"));
+
+    /**
+     * SQL for one column of the execution as of an event, as text, from its state or, for an event
+     * written before V10, its jsonb snapshot of either format; e.g. {@code pipeline}.
+     */
+    static String eventText(String column) {
         int position = SNAPSHOT_COLUMNS.indexOf(column) + 1;
-        if (position == 0) {
-            throw new IllegalArgumentException(column + " is not in the snapshot");
+        if (!STATE_COLUMNS.contains(column)) {
+            throw new IllegalArgumentException(column + " is not in an event's state");
         }
-        return "coalesce(snapshot->>" + position + ", snapshot->>'" + column + "')";
+        return "coalesce((state)." + column + "::text, snapshot->>" + position + ", snapshot->>'" + column + "')";
     }
 
     private static final Gson GSON = new Gson();

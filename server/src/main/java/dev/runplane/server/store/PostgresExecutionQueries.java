@@ -21,9 +21,9 @@ import reactor.core.publisher.Mono;
 public final class PostgresExecutionQueries implements ExecutionQueries {
 
     private static final String EVENTS_SQL = """
-            SELECT sequence, execution_id, revision, from_status, to_status, event_time, actor, reason, snapshot
+            SELECT %s
             FROM execution_events WHERE execution_id = $1 AND revision > $2 ORDER BY revision LIMIT $3
-            """;
+            """.formatted(EventLog.COLUMNS);
 
     private static final String PIPELINES_SQL = "SELECT id, pipeline FROM executions WHERE id = ANY($1::uuid[])";
 

@@ -33,7 +33,7 @@ import reactor.core.publisher.Mono;
  */
 public final class PostgresExecutionStore implements ExecutionStore {
 
-    private static final String SNAPSHOT = ExecutionReader.SNAPSHOT;
+    private static final String STATE = ExecutionReader.STATE;
 
     /**
      * Inserts an execution and its first event, or nothing when a unique index (request_id, or the
@@ -54,11 +54,11 @@ public final class PostgresExecutionStore implements ExecutionStore {
                 RETURNING %1$s
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason,
-                    snapshot)
+                    state)
                 SELECT id, revision, NULL, status, update_time, $19, $21, %2$s FROM e /*mark*/
             )
             SELECT %1$s FROM e
-            """.formatted(ExecutionReader.COLUMNS, SNAPSHOT);
+            """.formatted(ExecutionReader.COLUMNS, STATE);
 
     private static final String FIND_BY_REQUEST_ID_SQL = "SELECT " + ExecutionReader.COLUMNS
             + " FROM executions WHERE request_id = $1";
@@ -306,11 +306,11 @@ public final class PostgresExecutionStore implements ExecutionStore {
                         RETURNING %4$s, old.from_status
                     ), ev AS (
                         INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor,
-                            reason, snapshot)
+                            reason, state)
                         SELECT id, revision, from_status, status, update_time, $2, $3, %5$s FROM e /*mark*/
                     )
                     SELECT old.from_status AS current_status, e.* FROM old LEFT JOIN e ON true
-                    """.formatted(toStatus, terminal, action.name(), returning, SNAPSHOT);
+                    """.formatted(toStatus, terminal, action.name(), returning, STATE);
         }
     }
 }

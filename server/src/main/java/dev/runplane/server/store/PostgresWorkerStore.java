@@ -39,7 +39,7 @@ import reactor.core.publisher.Mono;
  */
 public final class PostgresWorkerStore implements WorkerStore {
 
-    private static final String SNAPSHOT = ExecutionReader.SNAPSHOT;
+    private static final String STATE = ExecutionReader.STATE;
 
     private static final String RETURNING = Arrays.stream(ExecutionReader.COLUMNS.split(", "))
             .map(column -> "x." + column).collect(Collectors.joining(", "));
@@ -85,13 +85,13 @@ public final class PostgresWorkerStore implements WorkerStore {
                 WHERE x.id = ANY(ARRAY(SELECT id FROM picked))
                 RETURNING %3$s
             ), ev AS (
-                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, snapshot)
+                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, state)
                 SELECT e.id, e.revision, picked.from_status, e.status, e.update_time, $1, %4$s
                 FROM e JOIN picked ON picked.id = e.id /*mark*/
             )
             SELECT * FROM e ORDER BY priority DESC, queue_time, id
             """.formatted(Sql.names(Transitions.sources(Action.CLAIM)), statusCase("x.status", Action.CLAIM), RETURNING,
-            SNAPSHOT);
+            STATE);
 
 
     /** Locks the execution and says whether the caller's lease still holds it. Parameters $1-$3. */
@@ -136,11 +136,11 @@ public final class PostgresWorkerStore implements WorkerStore {
                 WHERE x.id = old.id AND old.held
                 RETURNING %2$s, old.from_status
             ), ev AS (
-                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, snapshot)
+                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, state)
                 SELECT id, revision, from_status, status, update_time, worker_id, 'progress', %3$s FROM e /*mark*/ WHERE $6
             ), %4$s
             SELECT old.held, e.status, e.attempt, e.lease_token, e.lease_expire_time FROM old LEFT JOIN e ON true
-            """.formatted(HELD, RETURNING, SNAPSHOT, stepsCte(7));
+            """.formatted(HELD, RETURNING, STATE, stepsCte(7));
 
     /**
      * Ends an attempt: the new status is {@code toStatus} (a CASE built from the table). $4 outputs,
@@ -168,11 +168,11 @@ public final class PostgresWorkerStore implements WorkerStore {
                     WHERE x.id = old.id AND old.held AND old.to_status IS NOT NULL
                     RETURNING %5$s, old.from_status
                 ), ev AS (
-                    INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, snapshot)
+                    INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, state)
                     SELECT id, revision, from_status, status, update_time, worker_id, coalesce($6, ''), %6$s FROM e /*mark*/
                 ), %7$s
                 SELECT old.held, old.from_status AS current_status, e.* FROM old LEFT JOIN e ON true
-                """.formatted(HELD, toStatus, QUEUED, TERMINAL, RETURNING, SNAPSHOT, stepsCte(7));
+                """.formatted(HELD, toStatus, QUEUED, TERMINAL, RETURNING, STATE, stepsCte(7));
     }
 
     /**
@@ -206,7 +206,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                 WHERE x.id = old.id AND old.held AND old.to_status IS NOT NULL
                 RETURNING %4$s, old.from_status
             ), ev AS (
-                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, snapshot)
+                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, state)
                 SELECT id, revision, from_status, status, update_time, worker_id, '', %5$s FROM e /*mark*/
             ), st AS (
                 INSERT INTO execution_steps (execution_id, name, position, status, start_time, end_time, message, metrics)
@@ -224,7 +224,7 @@ public final class PostgresWorkerStore implements WorkerStore {
             )
             SELECT i.id AS input_id, old.held, old.from_status AS current_status, e.*
             FROM input i LEFT JOIN old ON old.id = i.id LEFT JOIN e ON e.id = i.id
-            """.formatted(LEASED, statusCase("x.status", Action.COMPLETE), TERMINAL, RETURNING, SNAPSHOT);
+            """.formatted(LEASED, statusCase("x.status", Action.COMPLETE), TERMINAL, RETURNING, STATE);
 
     /** Fail: a cancelling execution is CANCELLED; a retryable failure with attempts left is RETRY. $9 retryable. */
     static final String FAIL_SQL = finishSql("""
@@ -292,13 +292,13 @@ public final class PostgresWorkerStore implements WorkerStore {
                 WHERE x.id = old.id AND old.to_status IS NOT NULL
                 RETURNING %8$s, old.from_status, old.reason
             ), ev AS (
-                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, snapshot)
+                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, state)
                 SELECT id, revision, from_status, status, update_time, 'reaper', reason, %9$s FROM e /*mark*/
             )
             SELECT count(*) AS changed, count(*) FILTER (WHERE status = %6$s) AS requeued FROM e
             """.formatted(statusCase("status", Action.CONFIRM_CANCEL), statusCase("status", Action.TIME_OUT),
             statusCase("status", Action.RETRY), statusCase("status", Action.FAIL), LEASED, QUEUED, TERMINAL,
-            RETURNING, SNAPSHOT, LEASE_EXPIRED, CANCEL_GRACE_PASSED, MAX_RUNTIME_PASSED);
+            RETURNING, STATE, LEASE_EXPIRED, CANCEL_GRACE_PASSED, MAX_RUNTIME_PASSED);
 
     private final ConnectionFactory connections;
     /** For the reaper's sweep, whose plan depends on its values ({@link Database#customPlans}). */

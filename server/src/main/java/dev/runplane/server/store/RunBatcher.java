@@ -54,7 +54,7 @@ final class RunBatcher {
                 RETURNING %2$s
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason,
-                    snapshot)
+                    state)
                 SELECT id, revision, NULL, status, update_time, 'api', '', %3$s FROM e /*mark*/
             )
             SELECT %2$s, pg_current_xact_id()::text AS xid_text FROM e
@@ -72,7 +72,7 @@ final class RunBatcher {
         this.connections = connections;
         this.notifier = notifier;
         this.sql = CoalescingNotifier.marked(BATCH_SQL.formatted(Transitions.create(Action.ENQUEUE).name(),
-                ExecutionReader.COLUMNS, ExecutionReader.SNAPSHOT), notifier);
+                ExecutionReader.COLUMNS, ExecutionReader.STATE), notifier);
         this.single = single;
     }
 

@@ -11,9 +11,10 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * {@link Columns} over an event's snapshot: the row as {@link ExecutionReader#SNAPSHOT} wrote it (an
- * array: the format number, then the columns by position), or as an object keyed by column name
- * (snapshots written before the array format). A column that the snapshot lacks reads as NULL.
+ * {@link Columns} over the jsonb snapshot of an event written before V10 (newer events hold a typed
+ * state instead, {@link EventStateColumns}): an array (the format number 1, then the
+ * {@link ExecutionReader#SNAPSHOT_COLUMNS} by position), or an object keyed by column name (before
+ * the array format). A column that the snapshot lacks reads as NULL.
  */
 final class SnapshotColumns implements Columns {
 

@@ -159,8 +159,8 @@ class WorkerServiceTest {
                 .setMessage("working").build());
         try (Connection c = TestPostgres.jdbc(server.database());
              PreparedStatement s = c.prepareStatement("SELECT (SELECT lease_token FROM executions WHERE id = ?::uuid),"
-                     + " count(*), count(*) FILTER (WHERE strpos(snapshot::text, ?) > 0)"
-                     + " FROM execution_events WHERE execution_id = ?::uuid")) {
+                     + " count(*), count(*) FILTER (WHERE strpos(e::text, ?) > 0)"
+                     + " FROM execution_events e WHERE execution_id = ?::uuid")) {
             s.setString(1, queued.getId());
             s.setString(2, assignment.getLease().getToken());
             s.setString(3, queued.getId());
@@ -168,7 +168,7 @@ class WorkerServiceTest {
                 assertTrue(row.next());
                 assertEquals(assignment.getLease().getToken(), row.getString(1), "the row holds the token");
                 assertEquals(3, row.getLong(2), "queued, claimed, progress");
-                assertEquals(0, row.getLong(3), "no snapshot holds it");
+                assertEquals(0, row.getLong(3), "no event holds it, in its state or anywhere");
             }
         }
         complete(assignment.getLease());

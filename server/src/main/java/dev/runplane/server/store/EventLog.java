@@ -27,8 +27,7 @@ final class EventLog {
             + " FROM execution_events WHERE execution_id = $1 ORDER BY revision DESC LIMIT 1";
     static final String AFTER_REVISION_SQL = "SELECT " + COLUMNS
             + " FROM execution_events WHERE execution_id = $1 AND revision > $2 ORDER BY revision LIMIT " + PAGE;
-    /** By sequence alone, through the BRIN index execution_events_sequence (V9). */
-    static final String POSITION_SQL = "SELECT xid::text AS xid_text FROM execution_events WHERE sequence = $1";
+    private static final String POSITION_SQL = "SELECT xid::text AS xid_text FROM execution_events WHERE sequence = $1";
     static final String RANGE_SQL = "SELECT " + COLUMNS + """
              FROM execution_events
             WHERE (xid, sequence) > ($1::text::xid8, $2) AND (xid, sequence) <= ($3::text::xid8, $4)

@@ -68,23 +68,6 @@ class KeyedPlansTest {
         assertTrue(plan.contains("executions_queue"), plan);
     }
 
-    /**
-     * A stream resumed after a sequence looks its position up by sequence alone, which no b-tree
-     * holds since V9: the BRIN index narrows it to a few block ranges, under both pools' settings.
-     */
-    @Test
-    void aResumeFindsItsSequenceThroughTheBrinIndex() throws SQLException {
-        DatabaseAddress log = SeededDatabase.with("""
-                INSERT INTO execution_events (execution_id, revision, to_status, event_time, snapshot)
-                SELECT gen_random_uuid(), 1, 'QUEUED', now(), '[1]' FROM generate_series(1, 100000)
-                """);
-        String sql = EventLog.POSITION_SQL.replace("$1", "54321");
-        for (Map<String, String> settings : List.of(Database.KEYED_STATEMENTS, Map.<String, String>of())) {
-            String plan = genericPlan(log, sql, settings);
-            assertTrue(plan.contains("Bitmap Index Scan on execution_events_sequence"), plan);
-        }
-    }
-
     /** Whether the plan reads executions_pkey without an index condition: the whole key, in order. */
     private static boolean walksTheKey(String plan) {
         String[] lines = plan.split("\n");

@@ -16,7 +16,7 @@ import reactor.core.publisher.Mono;
 final class EventLog {
 
     // Not "AS xid": ORDER BY would then sort by the text (and "1000" < "999").
-    // The state's attributes come as columns of their own; an event written before V10 has a jsonb
+    // The state's attributes come as columns of their own; an event written before V9 has a jsonb
     // snapshot instead (and NULL attributes).
     static final String COLUMNS = "sequence, xid::text AS xid_text, execution_id, revision, from_status, to_status, "
             + "event_time, actor, reason, snapshot, (state).*";

@@ -5,7 +5,7 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * {@link Columns} over an event row read with its state expanded ({@code (state).*}, V10): an
+ * {@link Columns} over an event row read with its state expanded ({@code (state).*}, V9): an
  * execution's column is the state attribute of that name, or the event row's own column for those
  * it holds ({@link ExecutionReader#IN_THE_EVENT_ROW}, e.g. status is to_status). Columns an event
  * leaves out (inputs, outputs) read as NULL.
@@ -18,7 +18,7 @@ final class EventStateColumns implements Columns {
         this.row = new RowColumns(row);
     }
 
-    /** Whether the row holds a state, rather than a jsonb snapshot written before V10. */
+    /** Whether the row holds a state, rather than a jsonb snapshot written before V9. */
     static boolean hasState(Row row) {
         return row.get("create_time") != null; // NOT NULL in every execution
     }

@@ -31,7 +31,7 @@ final class ExecutionReader {
     private static final Set<String> NOT_IN_EVENTS = Set.of("inputs", "outputs", "lease_token");
 
     /**
-     * The columns of the jsonb snapshot that events written before V10 hold, in the order of its
+     * The columns of the jsonb snapshot that events written before V9 hold, in the order of its
      * format 1 (read by {@link SnapshotColumns}).
      */
     static final List<String> SNAPSHOT_COLUMNS = Arrays.stream(COLUMNS.split(", "))
@@ -49,7 +49,7 @@ final class ExecutionReader {
     static final Map<String, String> IN_THE_EVENT_ROW = Map.of(
             "id", "execution_id", "status", "to_status", "revision", "revision", "update_time", "event_time");
 
-    /** The attributes of the execution_state type (V10), in its order: the rest of the event's columns. */
+    /** The attributes of the execution_state type (V9), in its order: the rest of the event's columns. */
     static final List<String> STATE_COLUMNS = SNAPSHOT_COLUMNS.stream()
             .filter(column -> !IN_THE_EVENT_ROW.containsKey(column))
             .toList();
@@ -57,7 +57,7 @@ final class ExecutionReader {
     /**
      * An event's copy of the execution row {@code e} of the statement that writes the event (its
      * RETURNING columns are {@link #COLUMNS}), for the event's {@code state} column: a row of type
-     * execution_state. It replaced a jsonb snapshot (V10), which cost nine times the CPU to build
+     * execution_state. It replaced a jsonb snapshot (V9), which cost nine times the CPU to build
      * and two and a half times the bytes (docs/events.md).
      */
     static final String STATE = STATE_COLUMNS.stream()
@@ -66,7 +66,7 @@ final class ExecutionReader {
 
     /**
      * SQL for one column of the execution as of an event, as text, from its state or, for an event
-     * written before V10, its jsonb snapshot of either format; e.g. {@code pipeline}.
+     * written before V9, its jsonb snapshot of either format; e.g. {@code pipeline}.
      */
     static String eventText(String column) {
         int position = SNAPSHOT_COLUMNS.indexOf(column) + 1;

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * {@link Columns} over the jsonb snapshot of an event written before V10 (newer events hold a typed
+ * {@link Columns} over the jsonb snapshot of an event written before V9 (newer events hold a typed
  * state instead, {@link EventStateColumns}): an array (the format number 1, then the
  * {@link ExecutionReader#SNAPSHOT_COLUMNS} by position), or an object keyed by column name (before
  * the array format). A column that the snapshot lacks reads as NULL.

@@ -29,12 +29,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * An event's copy of its execution: the typed state written now (V10), and the jsonb snapshots of
+ * An event's copy of its execution: the typed state written now (V9), and the jsonb snapshots of
  * earlier versions (a positional array, and before it an object keyed by column name), read alike.
  */
 class EventFormatsTest {
 
-    /** The snapshot that versions before V10 wrote: format 1, the columns by position. */
+    /** The snapshot that versions before V9 wrote: format 1, the columns by position. */
     private static final String FORMAT_1 = ExecutionReader.SNAPSHOT_COLUMNS.stream().map(column -> "e." + column)
             .collect(Collectors.joining(", ", "jsonb_build_array(1, ", ")"));
 

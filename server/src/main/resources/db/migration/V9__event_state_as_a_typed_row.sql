@@ -1,4 +1,4 @@
--- Runplane schema, version 10: an event's copy of its execution is a typed row, not jsonb.
+-- Runplane schema, version 9: an event's copy of its execution is a typed row, not jsonb.
 --
 -- Every event row carries the execution as of the change (docs/events.md). As jsonb each value was
 -- converted to JSON and back (a timestamp printed as 32 characters, a uuid as 36), and each of the

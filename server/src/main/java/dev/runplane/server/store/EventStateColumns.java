@@ -2,6 +2,7 @@ package dev.runplane.server.store;
 
 import io.r2dbc.spi.Row;
 import java.time.Instant;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -11,6 +12,8 @@ import java.util.UUID;
  * leaves out (inputs, outputs) read as NULL.
  */
 final class EventStateColumns implements Columns {
+
+    private static final Set<String> STATE = Set.copyOf(ExecutionReader.STATE_COLUMNS);
 
     private final Columns row;
 
@@ -29,7 +32,7 @@ final class EventStateColumns implements Columns {
         if (own != null) {
             return own;
         }
-        return ExecutionReader.STATE_COLUMNS.contains(executionColumn) ? executionColumn : null;
+        return STATE.contains(executionColumn) ? executionColumn : null;
     }
 
     @Override

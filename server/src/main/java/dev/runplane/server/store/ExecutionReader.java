@@ -130,6 +130,9 @@ final class ExecutionReader {
     }
 
     static String labelsJson(Map<String, String> labels) {
-        return GSON.toJson(labels == null ? Map.of() : labels);
+        if (labels == null || labels.isEmpty()) { // most executions
+            return "{}";
+        }
+        return GSON.toJson(labels);
     }
 }

@@ -4,6 +4,7 @@ import io.r2dbc.spi.Row;
 import java.time.Instant;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.BiFunction;
 
 /**
  * {@link Columns} over an event row read with its state expanded ({@code (state).*}, V9): an
@@ -35,39 +36,39 @@ final class EventStateColumns implements Columns {
         return STATE.contains(executionColumn) ? executionColumn : null;
     }
 
+    /** Reads an execution's column through {@code get}, from the row's column that holds it. */
+    private <T> T read(String executionColumn, BiFunction<Columns, String, T> get) {
+        String name = column(executionColumn);
+        return name == null ? null : get.apply(row, name);
+    }
+
     @Override
     public String text(String column) {
-        String name = column(column);
-        return name == null ? null : row.text(name);
+        return read(column, Columns::text);
     }
 
     @Override
     public UUID uuid(String column) {
-        String name = column(column);
-        return name == null ? null : row.uuid(name);
+        return read(column, Columns::uuid);
     }
 
     @Override
     public Instant time(String column) {
-        String name = column(column);
-        return name == null ? null : row.time(name);
+        return read(column, Columns::time);
     }
 
     @Override
     public Long int8(String column) {
-        String name = column(column);
-        return name == null ? null : row.int8(name);
+        return read(column, Columns::int8);
     }
 
     @Override
     public Integer int4(String column) {
-        String name = column(column);
-        return name == null ? null : row.int4(name);
+        return read(column, Columns::int4);
     }
 
     @Override
     public String json(String column) {
-        String name = column(column);
-        return name == null ? null : row.json(name);
+        return read(column, Columns::json);
     }
 }

@@ -38,7 +38,7 @@ final class ExecutionReader {
             .filter(column -> !NOT_IN_EVENTS.contains(column))
             .toList();
 
-    /** The format of the jsonb snapshots of format 1: the first element of the array. */
+    /** The format number that the positional jsonb snapshots hold as their first element. */
     static final int SNAPSHOT_FORMAT = 1;
 
     /**

@@ -22,9 +22,12 @@ final class EventStateColumns implements Columns {
         this.row = new RowColumns(row);
     }
 
-    /** Whether the row holds a state, rather than a jsonb snapshot written before V9. */
+    /**
+     * Whether the row holds a state, rather than a jsonb snapshot written before V9: a row has exactly
+     * one of the two (a check constraint), and a NULL is read without decoding anything.
+     */
     static boolean hasState(Row row) {
-        return row.get("create_time") != null; // NOT NULL in every execution
+        return row.get("snapshot") == null;
     }
 
     /** The name of the row's column that holds an execution's column; null if the event leaves it out. */

@@ -97,6 +97,12 @@ final class RunRequestValidator {
                 checks.fail("trigger.kind", "is not a known trigger kind");
                 yield TriggerKind.API;
             }
+            // Only the server sets it, on the execution that Rerun creates (with rerun_of pointing back).
+            case TRIGGER_KIND_RERUN -> {
+                checks.fail("trigger.kind", "TRIGGER_KIND_RERUN is set by the server on a Rerun's execution only;"
+                        + " call Rerun to rerun an execution");
+                yield TriggerKind.API;
+            }
             default -> ProtoMapper.fromProto(trigger.getKind());
         };
         String actor = checks.text("trigger.actor", trigger.getActor(), 256);

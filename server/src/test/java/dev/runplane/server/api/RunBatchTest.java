@@ -12,6 +12,8 @@ import dev.runplane.v1.RunBatchRequest;
 import dev.runplane.v1.RunBatchResponse;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.RunResult;
+import dev.runplane.v1.Trigger;
+import dev.runplane.v1.TriggerKind;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.sql.Connection;
@@ -133,6 +135,20 @@ class RunBatchTest {
         assertEquals(Status.Code.INVALID_ARGUMENT.value(), unknownParent.getCode());
         assertEquals("parent_id", unknownParent.getFieldViolations(0).getField());
         assertTrue(response.getResults(2).hasExecution(), "the unknown parent fails only its own Run");
+    }
+
+    /** Issue 17, item 17: a Run of a batch may not claim the server-only trigger kind RERUN either. */
+    @Test
+    void aRunClaimingToBeARerunIsRefusedAloneWithTheTriggerKindNamed() throws Exception {
+        RunBatchResponse response = runBatch(
+                run("batch-fake-rerun", 1).setTrigger(Trigger.newBuilder().setKind(TriggerKind.TRIGGER_KIND_RERUN)),
+                run("batch-fake-rerun", 2).setTrigger(Trigger.newBuilder().setKind(TriggerKind.TRIGGER_KIND_EVENT)));
+        ItemError refused = response.getResults(0).getError();
+        assertEquals(Status.Code.INVALID_ARGUMENT.value(), refused.getCode());
+        assertEquals(List.of("trigger.kind"), refused.getFieldViolationsList().stream()
+                .map(ItemError.FieldViolation::getField).toList());
+        assertEquals(TriggerKind.TRIGGER_KIND_EVENT, response.getResults(1).getExecution().getTrigger().getKind());
+        assertEquals(1, count("SELECT count(*) FROM executions WHERE pipeline = 'batch-fake-rerun'"));
     }
 
     @Test

@@ -82,6 +82,9 @@ class RunValidationTest {
                 bad("max_attempts", "negative max attempts", b -> b.setMaxAttempts(-1)),
                 bad("max_attempts", "max attempts over 100", b -> b.setMaxAttempts(101)),
                 bad("trigger.kind", "unknown trigger kind", b -> b.setTrigger(Trigger.newBuilder().setKindValue(42))),
+                // Issue 17, item 17: only Rerun makes a rerun (with rerun_of set); a Run may not claim to be one.
+                bad("trigger.kind", "the server-only kind RERUN",
+                        b -> b.setTrigger(Trigger.newBuilder().setKind(TriggerKind.TRIGGER_KIND_RERUN))),
                 bad("trigger.actor", "trigger actor over 256 characters",
                         b -> b.setTrigger(Trigger.newBuilder().setKind(TriggerKind.TRIGGER_KIND_EVENT).setActor("a".repeat(257)))),
                 bad("trigger.variables", "trigger variables over 64 KiB",

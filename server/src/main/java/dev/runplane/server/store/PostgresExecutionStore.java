@@ -272,6 +272,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
         private TransitionSql() {
         }
 
+        /** A claim (to RUNNING) starts an attempt without the last one's error; that one's event keeps it. */
         static String build(Action action) {
             String toStatus = PostgresWorkerStore.statusCase("status", action);
             String terminal = java.util.Arrays.stream(ExecutionStatus.values())
@@ -300,7 +301,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
                             worker_id = coalesce($4, x.worker_id),
                             outputs = coalesce($5::jsonb, x.outputs),
                             message = coalesce($6, CASE WHEN '%3$s' = 'CANCEL' AND $3 <> '' THEN $3 END, x.message),
-                            error = coalesce($7, x.error)
+                            error = coalesce($7, CASE WHEN old.to_status = 'RUNNING' THEN '' END, x.error)
                         FROM old
                         WHERE x.id = old.id AND old.to_status IS NOT NULL
                         RETURNING %4$s, old.from_status

@@ -50,13 +50,17 @@ public final class PostgresWorkerStore implements WorkerStore {
 
     private static final String QUEUED = "'" + ExecutionStatus.QUEUED.name() + "'";
 
+    /** The statuses in which a cancel waits for the worker: its progress no longer replaces the message. */
+    private static final String CANCEL_PENDING = Sql.names(Transitions.sources(Action.CONFIRM_CANCEL));
+
     /**
      * The claim (DESIGN.md "Storage"): the best n of EACH pipeline through its own walk of the
      * executions_queue index (never {@code pipeline = ANY(...)} with the ORDER BY, which sorts the
      * whole queue), then the best n of those. Rows locked by another claim are skipped. The picked
      * rows are updated by key ({@code id = ANY(...)}), not joined: a generic plan takes
      * {@code LIMIT $3} for a tenth of the queue, and planned after an ANALYZE that saw a backlog,
-     * the join walked the whole primary key on every claim (KeyedPlansTest).
+     * the join walked the whole primary key on every claim (KeyedPlansTest). A new attempt starts
+     * without the error of the last one (the event that ended that attempt keeps it).
      */
     static final String CLAIM_SQL = """
             WITH picked AS (
@@ -81,7 +85,8 @@ public final class PostgresWorkerStore implements WorkerStore {
                     worker_id = $1,
                     lease_token = gen_random_uuid()::text,
                     lease_expire_time = now() + $4::bigint * interval '1 millisecond',
-                    lease_duration_ms = $4::bigint
+                    lease_duration_ms = $4::bigint,
+                    error = ''
                 WHERE x.id = ANY(ARRAY(SELECT id FROM picked))
                 RETURNING %3$s
             ), ev AS (
@@ -120,8 +125,17 @@ public final class PostgresWorkerStore implements WorkerStore {
     }
 
     /**
-     * Heartbeat: extends the lease; a message or steps also bump the revision with an event (a
-     * visible change), a bare heartbeat writes no event. $4 lease ms, $5 message, $6 changed, $7 steps.
+     * Whether a heartbeat changes what a reader sees: its steps do, and its message unless a cancel
+     * waits for the worker, when the message stays the cancel's reason (progress would hide it from
+     * GetExecution and Search). $6 says the heartbeat carries a message or steps, $7 the steps.
+     */
+    private static final String HEARTBEAT_VISIBLE = "($6 AND ($7::jsonb IS NOT NULL OR x.status NOT IN ("
+            + CANCEL_PENDING + ")))";
+
+    /**
+     * Heartbeat: extends the lease; a visible change ({@link #HEARTBEAT_VISIBLE}) also bumps the
+     * revision with an event, any other heartbeat writes no event. $4 lease ms, $5 message,
+     * $6 message or steps, $7 steps.
      */
     static final String HEARTBEAT_SQL = """
             WITH old AS (
@@ -129,18 +143,18 @@ public final class PostgresWorkerStore implements WorkerStore {
             ), e AS (
                 UPDATE executions x SET
                     lease_expire_time = now() + coalesce($4::bigint, x.lease_duration_ms, 30000) * interval '1 millisecond',
-                    message = coalesce($5, x.message),
-                    revision = x.revision + CASE WHEN $6 THEN 1 ELSE 0 END,
-                    update_time = CASE WHEN $6 THEN now() ELSE x.update_time END
+                    message = CASE WHEN x.status IN (%5$s) THEN x.message ELSE coalesce($5, x.message) END,
+                    revision = x.revision + CASE WHEN %6$s THEN 1 ELSE 0 END,
+                    update_time = CASE WHEN %6$s THEN now() ELSE x.update_time END
                 FROM old
                 WHERE x.id = old.id AND old.held
-                RETURNING %2$s, old.from_status
+                RETURNING %2$s, old.from_status, %6$s AS visible
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, state)
-                SELECT id, revision, from_status, status, update_time, worker_id, 'progress', %3$s FROM e /*mark*/ WHERE $6
+                SELECT id, revision, from_status, status, update_time, worker_id, 'progress', %3$s FROM e /*mark*/ WHERE visible
             ), %4$s
             SELECT old.held, e.status, e.attempt, e.lease_token, e.lease_expire_time FROM old LEFT JOIN e ON true
-            """.formatted(HELD, RETURNING, STATE, stepsCte(7));
+            """.formatted(HELD, RETURNING, STATE, stepsCte(7), CANCEL_PENDING, HEARTBEAT_VISIBLE);
 
     /**
      * Ends an attempt: the new status is {@code toStatus} (a CASE built from the table). $4 outputs,

@@ -13,17 +13,22 @@ import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.Assignment;
 import dev.runplane.v1.CancelRequest;
+import dev.runplane.v1.CompleteBatchRequest;
 import dev.runplane.v1.CompleteRequest;
 import dev.runplane.v1.Execution;
+import dev.runplane.v1.ExecutionEvent;
+import dev.runplane.v1.ExecutionFilter;
 import dev.runplane.v1.ExecutionStatus;
 import dev.runplane.v1.FailRequest;
 import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.HeartbeatRequest;
 import dev.runplane.v1.HeartbeatResponse;
 import dev.runplane.v1.Lease;
+import dev.runplane.v1.ListExecutionEventsRequest;
 import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.PollResponse;
 import dev.runplane.v1.RunRequest;
+import dev.runplane.v1.SearchRequest;
 import dev.runplane.v1.Step;
 import dev.runplane.v1.StepStatus;
 import io.grpc.Status;
@@ -451,6 +456,94 @@ class WorkerServiceTest {
                     : ExecutionStatus.EXECUTION_STATUS_SUCCEEDED;
             assertEquals(expected, get(claimed.get(i).getExecution().getId()).getStatus());
         }
+    }
+
+    /** The ids of the executions of one pipeline that a free-text Search for {@code query} finds. */
+    private static List<String> found(String pipeline, String query) {
+        return server.executions().search(SearchRequest.newBuilder()
+                        .setFilter(ExecutionFilter.newBuilder().addPipelines(pipeline)).setQuery(query).build())
+                .getExecutionsList().stream().map(Execution::getId).sorted().toList();
+    }
+
+    private static List<ExecutionEvent> history(String id) {
+        return server.executions().listExecutionEvents(ListExecutionEventsRequest.newBuilder().setId(id)
+                .setPageSize(100).build()).getEventsList();
+    }
+
+    /** Issue 17, item 12: a SUCCEEDED execution kept the error of its failed attempt, so Search found it. */
+    @Test
+    void aNewAttemptClearsTheErrorOfTheLastOneAndTheHistoryKeepsIt() {
+        String pipeline = "out-of-space"; // not "disk-full": the pipeline's words are searched too
+        List<String> ids = java.util.stream.Stream.of(run(pipeline, 0, 2), run(pipeline, 0, 2))
+                .map(Execution::getId).sorted().toList();
+        // Both attempts fail for a reason worth retrying; while queued again, the error says why.
+        for (Assignment first : poll(pipeline, 2, Duration.ofSeconds(5), Duration.ofSeconds(30)).getAssignmentsList()) {
+            Execution requeued = server.workers().fail(FailRequest.newBuilder().setLease(first.getLease())
+                    .setError("disk full").setRetryable(true).build()).getExecution();
+            assertEquals(ExecutionStatus.EXECUTION_STATUS_QUEUED, requeued.getStatus());
+            assertEquals("disk full", requeued.getError());
+        }
+        assertEquals(ids, found(pipeline, "disk full"));
+
+        // One claim of several rows starts the second attempts: the old error is gone at once.
+        List<Assignment> second = poll(pipeline, 2, Duration.ofSeconds(5), Duration.ofSeconds(30)).getAssignmentsList();
+        assertEquals(2, second.size());
+        for (Assignment a : second) {
+            assertEquals(2, a.getLease().getAttempt());
+            assertEquals("", a.getExecution().getError(), "the claim's answer");
+            assertEquals("", get(a.getExecution().getId()).getError(), "the stored row");
+        }
+        assertEquals(List.of(), found(pipeline, "disk full"), "a running attempt is not the failed one");
+
+        // One ends through Complete, the other through CompleteBatch.
+        complete(second.get(0).getLease());
+        server.workers().completeBatch(CompleteBatchRequest.newBuilder()
+                .addCompletions(CompleteRequest.newBuilder().setLease(second.get(1).getLease())).build());
+        for (String id : ids) {
+            Execution done = get(id);
+            assertEquals(ExecutionStatus.EXECUTION_STATUS_SUCCEEDED, done.getStatus());
+            assertEquals("", done.getError());
+            // The history keeps the failure: the event that queued the second attempt says why.
+            ExecutionEvent retried = history(id).stream()
+                    .filter(e -> e.getToStatus() == ExecutionStatus.EXECUTION_STATUS_QUEUED && e.getRevision() > 1)
+                    .findFirst().orElseThrow();
+            assertEquals("disk full", retried.getReason());
+            assertEquals("disk full", retried.getExecution().getError());
+        }
+        assertEquals(List.of(), found(pipeline, "disk full"), "Search finds no succeeded run by its old error");
+    }
+
+    /** Issue 17, item 13: the worker's next progress message overwrote the Cancel's reason. */
+    @Test
+    void aCancelReasonOutlivesTheWorkersProgressAndSearchFindsIt() {
+        String pipeline = "cancel-reason";
+        Execution queued = run(pipeline, 0, 1);
+        Assignment a = claimOne(pipeline);
+        server.workers().heartbeat(HeartbeatRequest.newBuilder().setLease(a.getLease()).setMessage("step 1 of 9")
+                .build());
+        server.executions().cancel(CancelRequest.newBuilder().setId(queued.getId())
+                .setReason("wrong input file").build());
+
+        // The worker keeps reporting progress until it notices the cancel (and once more after).
+        HeartbeatResponse beat = server.workers().heartbeat(HeartbeatRequest.newBuilder().setLease(a.getLease())
+                .setMessage("step 2 of 9")
+                .addSteps(Step.newBuilder().setName("load").setStatus(StepStatus.STEP_STATUS_RUNNING)).build());
+        assertTrue(beat.getCancelRequested());
+        long revision = get(queued.getId()).getRevision();
+        server.workers().heartbeat(HeartbeatRequest.newBuilder().setLease(beat.getLease()).setMessage("stopping")
+                .build());
+        Execution cancelling = get(queued.getId());
+        assertEquals(revision, cancelling.getRevision(), "a message that changes nothing is no event");
+        assertEquals(ExecutionStatus.EXECUTION_STATUS_CANCELLING, cancelling.getStatus());
+        assertEquals("wrong input file", cancelling.getMessage());
+        assertEquals(1, cancelling.getStepsCount(), "the progress's steps are still recorded");
+        assertEquals(List.of(queued.getId()), found(pipeline, "wrong input file"));
+
+        Execution cancelled = server.workers().fail(FailRequest.newBuilder().setLease(beat.getLease())
+                .setError("stopped on request").build()).getExecution();
+        assertEquals(ExecutionStatus.EXECUTION_STATUS_CANCELLED, cancelled.getStatus());
+        assertEquals("wrong input file", get(queued.getId()).getMessage());
+        assertEquals(List.of(queued.getId()), found(pipeline, "wrong input file"));
     }
 
     @Test

@@ -98,7 +98,8 @@ public final class AuthInterceptor implements ServerInterceptor {
                         }
                         counted = new ReleasingCall<>(call, release);
                     }
-                    Context withKey = key.map(k -> context.withValue(API_KEY, k)).orElse(context);
+                    Context withKey = key.map(k -> context.withValue(API_KEY, k)).orElse(context)
+                            .withValue(Callers.ACTOR, Callers.actor(key.orElse(null), local));
                     ServerCall.Listener<ReqT> real = Contexts.interceptCall(withKey, counted, headers, next);
                     if (key.isPresent() && !key.get().pipelines().isEmpty()) {
                         real = new PipelineCheck<>(real, counted, key.get(), allowList);

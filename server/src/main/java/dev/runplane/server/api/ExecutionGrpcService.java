@@ -48,7 +48,8 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
 
     @Override
     public void run(RunRequest request, StreamObserver<RunResponse> observer) {
-        GrpcReactor.unary(Mono.fromCallable(() -> runValidator.validate(request))
+        String actor = Callers.current(); // the Context is not visible on Reactor's threads
+        GrpcReactor.unary(Mono.fromCallable(() -> runValidator.validate(request, actor))
                 .flatMap(executions::run)
                 .map(e -> RunResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
     }
@@ -56,9 +57,11 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     /** Each Run as Run alone would take it; the valid ones share the store's group commit. */
     @Override
     public void runBatch(RunBatchRequest request, StreamObserver<RunBatchResponse> observer) {
+        String actor = Callers.current();
         GrpcReactor.unary(Mono.defer(() -> {
             runValidator.validateBatch(request);
-            return BatchItems.answerEach(request.getRunsList(), runValidator::validate, executions::runAll,
+            return BatchItems.answerEach(request.getRunsList(), run -> runValidator.validate(run, actor),
+                    executions::runAll,
                     e -> RunResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build(),
                     error -> RunResult.newBuilder().setError(error).build());
         }).map(results -> RunBatchResponse.newBuilder().addAllResults(results).build()), observer);
@@ -73,6 +76,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
 
     @Override
     public void cancel(CancelRequest request, StreamObserver<CancelResponse> observer) {
+        String actor = Callers.current();
         GrpcReactor.unary(Mono.fromCallable(() -> {
                     RequestChecks checks = new RequestChecks();
                     UUID id = checks.id("id", request.getId());
@@ -80,7 +84,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
                     checks.throwIfInvalid();
                     return id;
                 })
-                .flatMap(id -> executions.cancel(id, "api", request.getReason()))
+                .flatMap(id -> executions.cancel(id, actor, request.getReason()))
                 .map(e -> CancelResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
     }
 
@@ -104,6 +108,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
 
     @Override
     public void rerun(RerunRequest request, StreamObserver<RerunResponse> observer) {
+        String actor = Callers.current();
         GrpcReactor.unary(Mono.fromCallable(() -> {
                     RequestChecks checks = new RequestChecks();
                     UUID id = checks.id("id", request.getId());
@@ -117,7 +122,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
                     return new dev.runplane.server.core.RerunRequest(id, inputs, priority, requestId,
                             requestId == null ? null : RunRequestValidator.fingerprint(request));
                 })
-                .flatMap(rerun -> executions.rerun(rerun, "api"))
+                .flatMap(rerun -> executions.rerun(rerun, actor))
                 .map(e -> RerunResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
     }
 

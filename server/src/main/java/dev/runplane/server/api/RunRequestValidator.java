@@ -32,7 +32,8 @@ final class RunRequestValidator {
         this.limits = limits;
     }
 
-    NewExecution validate(RunRequest request) {
+    /** @param actor who calls ({@link Callers#current}), recorded on the execution's first event */
+    NewExecution validate(RunRequest request, String actor) {
         RequestChecks checks = new RequestChecks();
         String pipeline = checks.pipeline("pipeline", request.getPipeline());
         String inputs = checks.json("inputs", request.hasInputs(), request.getInputs(), limits.maxPayloadBytes(), "{}");
@@ -58,7 +59,8 @@ final class RunRequestValidator {
         Trigger trigger = trigger(checks, request);
         checks.throwIfInvalid();
         return new NewExecution(pipeline, mode, priority, labels, inputs, trigger, parentId, null, requestId,
-                requestId == null ? null : fingerprint(request), dedupKey, maxAttempts, maxRuntime, scheduledFor);
+                requestId == null ? null : fingerprint(request), dedupKey, maxAttempts, maxRuntime, scheduledFor,
+                actor);
     }
 
     /** RunBatch's own rule: 1 to MAX_BATCH runs (each is checked as a Run of its own). */

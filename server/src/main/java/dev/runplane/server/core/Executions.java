@@ -66,7 +66,8 @@ public final class Executions {
                 null,
                 original.maxAttempts(),
                 original.maxRuntime(),
-                null)));
+                null,
+                actor)));
     }
 
     /** One page of executions; the next page starts after the last row of this one (keyset). */

@@ -11,6 +11,7 @@ import java.util.UUID;
  * @param scheduledFor not claimable before; null means now
  * @param requestFingerprint a digest of the whole request, to tell a retry from a conflicting reuse
  *                           of the same request id
+ * @param actor who asked for it, as its first event records it ({@link Actors}: {@code key:<key id>}, ...)
  */
 public record NewExecution(
         String pipeline,
@@ -26,5 +27,6 @@ public record NewExecution(
         String dedupKey,
         int maxAttempts,
         Duration maxRuntime,
-        Instant scheduledFor) {
+        Instant scheduledFor,
+        String actor) {
 }

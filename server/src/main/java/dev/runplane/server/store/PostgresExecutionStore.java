@@ -210,7 +210,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
                     .value(15, n.maxAttempts(), Integer.class)
                     .value(16, n.maxRuntime() == null ? null : n.maxRuntime().toMillis(), Long.class)
                     .value(17, n.scheduledFor(), Instant.class)
-                    .value(18, "api", String.class)
+                    .value(18, n.actor(), String.class)
                     .value(19, duplicateOf, UUID.class)
                     .value(20, reason == null ? "" : reason, String.class);
             return Mono.from(statement.execute())

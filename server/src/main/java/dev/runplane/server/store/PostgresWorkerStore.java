@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.runplane.server.core.Action;
+import dev.runplane.server.core.Actors;
 import dev.runplane.server.core.Assignment;
 import dev.runplane.server.core.ClaimRequest;
 import dev.runplane.server.core.Execution;
@@ -50,6 +51,9 @@ public final class PostgresWorkerStore implements WorkerStore {
 
     private static final String QUEUED = "'" + ExecutionStatus.QUEUED.name() + "'";
 
+    /** The actor of an event that a worker's call writes, from the row's worker_id (what it sent in Poll). */
+    private static final String WORKER_ACTOR = "'" + Actors.WORKER_PREFIX + "' || worker_id";
+
     /** The statuses in which a cancel waits for the worker: its progress no longer replaces the message. */
     private static final String CANCEL_PENDING = Sql.names(Transitions.sources(Action.CONFIRM_CANCEL));
 
@@ -91,12 +95,12 @@ public final class PostgresWorkerStore implements WorkerStore {
                 RETURNING %3$s
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, state)
-                SELECT e.id, e.revision, picked.from_status, e.status, e.update_time, $1, %4$s
+                SELECT e.id, e.revision, picked.from_status, e.status, e.update_time, '%5$s' || $1, %4$s
                 FROM e JOIN picked ON picked.id = e.id /*mark*/
             )
             SELECT * FROM e ORDER BY priority DESC, queue_time, id
             """.formatted(Sql.names(Transitions.sources(Action.CLAIM)), statusCase("x.status", Action.CLAIM), RETURNING,
-            STATE);
+            STATE, Actors.WORKER_PREFIX);
 
 
     /** Locks the execution and says whether the caller's lease still holds it. Parameters $1-$3. */
@@ -144,17 +148,17 @@ public final class PostgresWorkerStore implements WorkerStore {
                 UPDATE executions x SET
                     lease_expire_time = now() + coalesce($4::bigint, x.lease_duration_ms, 30000) * interval '1 millisecond',
                     message = CASE WHEN x.status IN (%5$s) THEN x.message ELSE coalesce($5, x.message) END,
-                    revision = x.revision + CASE WHEN %6$s THEN 1 ELSE 0 END,
-                    update_time = CASE WHEN %6$s THEN now() ELSE x.update_time END
+                    revision = x.revision + CASE WHEN %7$s THEN 1 ELSE 0 END,
+                    update_time = CASE WHEN %7$s THEN now() ELSE x.update_time END
                 FROM old
                 WHERE x.id = old.id AND old.held
-                RETURNING %2$s, old.from_status, %6$s AS visible
+                RETURNING %2$s, old.from_status, %7$s AS visible
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, state)
-                SELECT id, revision, from_status, status, update_time, worker_id, 'progress', %3$s FROM e /*mark*/ WHERE visible
+                SELECT id, revision, from_status, status, update_time, %6$s, 'progress', %3$s FROM e /*mark*/ WHERE visible
             ), %4$s
             SELECT old.held, e.status, e.attempt, e.lease_token, e.lease_expire_time FROM old LEFT JOIN e ON true
-            """.formatted(HELD, RETURNING, STATE, stepsCte(7), CANCEL_PENDING, HEARTBEAT_VISIBLE);
+            """.formatted(HELD, RETURNING, STATE, stepsCte(7), CANCEL_PENDING, WORKER_ACTOR, HEARTBEAT_VISIBLE);
 
     /**
      * Ends an attempt: the new status is {@code toStatus} (a CASE built from the table). $4 outputs,
@@ -183,10 +187,10 @@ public final class PostgresWorkerStore implements WorkerStore {
                     RETURNING %5$s, old.from_status
                 ), ev AS (
                     INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, state)
-                    SELECT id, revision, from_status, status, update_time, worker_id, coalesce($6, ''), %6$s FROM e /*mark*/
+                    SELECT id, revision, from_status, status, update_time, %8$s, coalesce($6, ''), %6$s FROM e /*mark*/
                 ), %7$s
                 SELECT old.held, old.from_status AS current_status, e.* FROM old LEFT JOIN e ON true
-                """.formatted(HELD, toStatus, QUEUED, TERMINAL, RETURNING, STATE, stepsCte(7));
+                """.formatted(HELD, toStatus, QUEUED, TERMINAL, RETURNING, STATE, stepsCte(7), WORKER_ACTOR);
     }
 
     /**
@@ -221,7 +225,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                 RETURNING %4$s, old.from_status
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, state)
-                SELECT id, revision, from_status, status, update_time, worker_id, '', %5$s FROM e /*mark*/
+                SELECT id, revision, from_status, status, update_time, %6$s, '', %5$s FROM e /*mark*/
             ), st AS (
                 INSERT INTO execution_steps (execution_id, name, position, status, start_time, end_time, message, metrics)
                 SELECT e.id, s.step->>'name',
@@ -238,7 +242,7 @@ public final class PostgresWorkerStore implements WorkerStore {
             )
             SELECT i.id AS input_id, old.held, old.from_status AS current_status, e.*
             FROM input i LEFT JOIN old ON old.id = i.id LEFT JOIN e ON e.id = i.id
-            """.formatted(LEASED, statusCase("x.status", Action.COMPLETE), TERMINAL, RETURNING, STATE);
+            """.formatted(LEASED, statusCase("x.status", Action.COMPLETE), TERMINAL, RETURNING, STATE, WORKER_ACTOR);
 
     /** Fail: a cancelling execution is CANCELLED; a retryable failure with attempts left is RETRY. $9 retryable. */
     static final String FAIL_SQL = finishSql("""
@@ -307,12 +311,12 @@ public final class PostgresWorkerStore implements WorkerStore {
                 RETURNING %8$s, old.from_status, old.reason
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason, state)
-                SELECT id, revision, from_status, status, update_time, 'reaper', reason, %9$s FROM e /*mark*/
+                SELECT id, revision, from_status, status, update_time, '%13$s', reason, %9$s FROM e /*mark*/
             )
             SELECT count(*) AS changed, count(*) FILTER (WHERE status = %6$s) AS requeued FROM e
             """.formatted(statusCase("status", Action.CONFIRM_CANCEL), statusCase("status", Action.TIME_OUT),
             statusCase("status", Action.RETRY), statusCase("status", Action.FAIL), LEASED, QUEUED, TERMINAL,
-            RETURNING, STATE, LEASE_EXPIRED, CANCEL_GRACE_PASSED, MAX_RUNTIME_PASSED);
+            RETURNING, STATE, LEASE_EXPIRED, CANCEL_GRACE_PASSED, MAX_RUNTIME_PASSED, Actors.REAPER);
 
     private final ConnectionFactory connections;
     /** For the reaper's sweep, whose plan depends on its values ({@link Database#customPlans}). */

@@ -39,9 +39,10 @@ final class RunBatcher {
             WITH input AS (
                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[],
                     $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[],
-                    $14::bigint[], $15::text[]) WITH ORDINALITY
+                    $14::bigint[], $15::text[], $16::text[]) WITH ORDINALITY
                     AS i(id, pipeline, mode, priority, labels, inputs, trigger_kind, trigger_actor, trigger_variables,
-                         request_id, request_fingerprint, dedup_key, max_attempts, max_runtime_ms, scheduled_for, ord)
+                         request_id, request_fingerprint, dedup_key, max_attempts, max_runtime_ms, scheduled_for, actor,
+                         ord)
             ), e AS (
                 INSERT INTO executions (id, pipeline, status, mode, priority, labels, inputs, trigger_kind,
                     trigger_actor, trigger_variables, request_id, request_fingerprint, dedup_key, max_attempts,
@@ -55,7 +56,8 @@ final class RunBatcher {
             ), ev AS (
                 INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason,
                     state)
-                SELECT id, revision, NULL, status, update_time, 'api', '', %3$s FROM e /*mark*/
+                SELECT e.id, e.revision, NULL, e.status, e.update_time, input.actor, '', %3$s
+                FROM e JOIN input ON input.id = e.id /*mark*/
             )
             SELECT %2$s, pg_current_xact_id()::text AS xid_text FROM e
             """;
@@ -164,6 +166,7 @@ final class RunBatcher {
         Integer[] maxAttempts = new Integer[n];
         Long[] maxRuntimes = new Long[n];
         String[] scheduledFor = new String[n];
+        String[] actors = new String[n];
         for (int i = 0; i < n; i++) {
             NewExecution r = batch.get(i).execution;
             ids[i] = batch.get(i).id;
@@ -182,12 +185,13 @@ final class RunBatcher {
             maxRuntimes[i] = r.maxRuntime() == null ? null : r.maxRuntime().toMillis();
             Instant at = r.scheduledFor();
             scheduledFor[i] = at == null ? null : at.toString();
+            actors[i] = r.actor();
         }
         return Mono.usingWhen(connections.create(), connection -> Flux.from(connection.createStatement(sql)
                                 .bind(0, ids).bind(1, pipelines).bind(2, modes).bind(3, priorities).bind(4, labels)
                                 .bind(5, inputs).bind(6, triggerKinds).bind(7, triggerActors).bind(8, triggerVariables)
                                 .bind(9, requestIds).bind(10, fingerprints).bind(11, dedupKeys).bind(12, maxAttempts)
-                                .bind(13, maxRuntimes).bind(14, scheduledFor).execute())
+                                .bind(13, maxRuntimes).bind(14, scheduledFor).bind(15, actors).execute())
                         .flatMap(result -> result.map((row, meta) -> new Inserted(
                                 ExecutionReader.execution(new RowColumns(row)),
                                 EventPosition.xid(row.get("xid_text", String.class)))))

@@ -52,7 +52,7 @@ class ConcurrentTransitionsTest {
 
     static NewExecution newExecution() {
         return new NewExecution("nightly", ExecutionMode.PRODUCTION, 0, Map.of("twin", "t1"), "{\"day\":\"2026-11-22\"}",
-                Trigger.api(), null, null, null, null, null, 3, Duration.ofMinutes(5), null);
+                Trigger.api(), null, null, null, null, null, 3, Duration.ofMinutes(5), null, "test");
     }
 
     @Test

@@ -85,7 +85,7 @@ class EventFormatsTest {
     void everyFormatReadsAsTheSameExecutionAndTheStateIsTheSmallest() throws Exception {
         NewExecution n = new NewExecution("formats", ExecutionMode.EXPERIMENT, 7, Map.of("team", "a", "twin", "t-1"),
                 "{\"x\": 1}", new Trigger(TriggerKind.SCHEDULE, "cron", "{\"at\": \"9\"}"),
-                null, null, "req-formats", "fp", "dedup-formats", 3, Duration.ofMinutes(5), null);
+                null, null, "req-formats", "fp", "dedup-formats", 3, Duration.ofMinutes(5), null, "test");
         Execution created = store.create(n).block();
         Execution running = store.transition(TransitionRequest.of(created.id(), Action.CLAIM, "w", "")).block();
         // The running version again, as the two older formats held it, in events of their own.

@@ -35,7 +35,7 @@ class HubWithoutListenTest {
 
     private static UUID create(PostgresExecutionStore store, String pipeline) {
         return store.create(new NewExecution(pipeline, ExecutionMode.PRODUCTION, 0, Map.of(), "{}",
-                Trigger.api(), null, null, null, null, null, 1, null, null)).block().id();
+                Trigger.api(), null, null, null, null, null, 1, null, null, "test")).block().id();
     }
 
     @Test

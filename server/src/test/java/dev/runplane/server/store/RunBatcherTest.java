@@ -48,7 +48,7 @@ class RunBatcherTest {
 
     private static NewExecution run(String pipeline, String inputsJson) {
         return new NewExecution(pipeline, ExecutionMode.PRODUCTION, 0, Map.of("k", "v"), inputsJson, Trigger.api(),
-                null, null, null, null, null, 1, null, null);
+                null, null, null, null, null, 1, null, null, "test");
     }
 
     @Test

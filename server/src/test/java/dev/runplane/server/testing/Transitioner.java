@@ -28,7 +28,7 @@ public final class Transitioner {
 
     public Mono<Execution> create(String pipeline, Map<String, String> labels) {
         return store.create(new NewExecution(pipeline, ExecutionMode.PRODUCTION, 0, labels, "{}", Trigger.api(),
-                null, null, null, null, null, 100, Duration.ofMinutes(5), null));
+                null, null, null, null, null, 100, Duration.ofMinutes(5), null, "test"));
     }
 
     public Mono<Execution> apply(UUID id, Action action) {

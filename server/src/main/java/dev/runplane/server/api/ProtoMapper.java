@@ -5,7 +5,6 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Durations;
 import com.google.protobuf.util.JsonFormat;
-import com.google.protobuf.util.Timestamps;
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.ExecutionEvent;
 import dev.runplane.server.core.ExecutionMode;
@@ -184,9 +183,17 @@ public final class ProtoMapper {
         return Durations.fromNanos(duration.toNanos());
     }
 
+    /**
+     * The Timestamp of an instant, built from its seconds and nanos: nanoseconds since the epoch
+     * overflow a long outside 1677-09-21 .. 2262-04-11, and the API's range is 0001 .. 9999.
+     */
+    public static Timestamp timestamp(Instant time) {
+        return Timestamp.newBuilder().setSeconds(time.getEpochSecond()).setNanos(time.getNano()).build();
+    }
+
     private static void setTime(Instant time, java.util.function.Consumer<Timestamp> setter) {
         if (time != null) {
-            setter.accept(Timestamps.fromNanos(time.getEpochSecond() * 1_000_000_000L + time.getNano()));
+            setter.accept(timestamp(time));
         }
     }
 

@@ -8,6 +8,7 @@ import com.google.protobuf.util.Timestamps;
 import dev.runplane.server.core.FieldViolation;
 import dev.runplane.server.core.InvalidArgumentException;
 import java.nio.charset.StandardCharsets;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -101,12 +102,36 @@ final class RequestChecks {
         return json;
     }
 
+    /**
+     * A time to store: 0001-01-01 to 9999-12-31 (protobuf's range), truncated to the microsecond,
+     * PostgreSQL's precision. Truncated, not rounded (as PostgreSQL would): rounding would carry
+     * 9999-12-31T23:59:59.9999995 out of the range, and a time read back is never later than the one sent.
+     */
     java.time.Instant time(String field, boolean present, Timestamp timestamp) {
+        java.time.Instant time = validTime(field, present, timestamp);
+        return time == null ? null : time.truncatedTo(ChronoUnit.MICROS);
+    }
+
+    /**
+     * A bound of a half-open range {@code [start, end)} over stored times, rounded UP to the
+     * microsecond: over values stored in whole microseconds that selects exactly what the exact bound
+     * selects ({@code v >= t} and {@code v < t} both hold iff they hold for t's ceiling).
+     */
+    java.time.Instant rangeBound(String field, boolean present, Timestamp timestamp) {
+        java.time.Instant time = validTime(field, present, timestamp);
+        if (time == null) {
+            return null;
+        }
+        java.time.Instant floor = time.truncatedTo(ChronoUnit.MICROS);
+        return floor.equals(time) ? time : floor.plus(1, ChronoUnit.MICROS);
+    }
+
+    private java.time.Instant validTime(String field, boolean present, Timestamp timestamp) {
         if (!present) {
             return null;
         }
         if (!Timestamps.isValid(timestamp)) {
-            fail(field, "is not a valid timestamp");
+            fail(field, "must be a valid timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z");
             return null;
         }
         return ProtoMapper.instant(timestamp);

@@ -150,7 +150,12 @@ class TimestampRangeTest {
         assertEquals(MAX, step.apply("latest").getEndTime());
         assertEquals(MAX, step.apply("nanos").getStartTime(), "truncated to the microsecond");
         assertEquals(MAX, step.apply("nanos").getEndTime(), "truncated to the microsecond");
-        assertEquals(run.getId(), searchOne(run.getId()).getId());
+        TimeRange everything = TimeRange.newBuilder().setStart(MIN).setEnd(Timestamps.MAX_VALUE).build();
+        assertEquals(1, server.executions().search(SearchRequest.newBuilder().setFilter(ExecutionFilter.newBuilder()
+                .addIds(run.getId()).setStartTime(everything).setEndTime(everything)).build()).getExecutionsCount(),
+                "start_time and end_time ranges over the whole range");
+        assertEquals(0, server.executions().search(SearchRequest.newBuilder().setFilter(ExecutionFilter.newBuilder()
+                .addIds(run.getId()).setEndTime(TimeRange.newBuilder().setStart(MAX))).build()).getExecutionsCount());
     }
 
     @Test

@@ -97,9 +97,6 @@ final class RequestChecks {
         if (!present) {
             return absent;
         }
-        if (struct.getFieldsCount() == 0) { // most inputs
-            return "{}";
-        }
         String json;
         try {
             json = StructJson.write(struct);

@@ -43,6 +43,9 @@ final class StructJson {
 
     /** The Struct as compact JSON; a Value without a kind becomes null, as JsonFormat prints it. */
     static String write(Struct struct) throws NotJson {
+        if (struct.getFieldsCount() == 0) { // most inputs
+            return "{}";
+        }
         StringBuilder out = new StringBuilder(64);
         writeStruct(struct, out, new StringBuilder());
         return out.toString();

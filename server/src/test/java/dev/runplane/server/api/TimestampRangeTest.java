@@ -67,8 +67,8 @@ class TimestampRangeTest {
 
     @AfterAll
     static void stop() throws InterruptedException {
+        TimeZone.setDefault(jvmZone); // first: the classes after this one see the JVM's own zone
         server.close();
-        TimeZone.setDefault(jvmZone);
     }
 
     private static Timestamp ts(String rfc3339) throws Exception {

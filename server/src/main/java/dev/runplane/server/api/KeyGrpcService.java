@@ -1,6 +1,5 @@
 package dev.runplane.server.api;
 
-import com.google.protobuf.util.Timestamps;
 import dev.runplane.server.core.ApiKey;
 import dev.runplane.server.core.ApiKeyTokens;
 import dev.runplane.server.core.Authenticator;
@@ -161,6 +160,6 @@ public final class KeyGrpcService extends KeyServiceGrpc.KeyServiceImplBase {
     }
 
     private static com.google.protobuf.Timestamp timestamp(Instant time) {
-        return Timestamps.fromNanos(time.getEpochSecond() * 1_000_000_000L + time.getNano());
+        return ProtoMapper.timestamp(time);
     }
 }

@@ -1,11 +1,8 @@
 package dev.runplane.server.api;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Durations;
-import com.google.protobuf.util.JsonFormat;
-import com.google.protobuf.util.Timestamps;
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.ExecutionEvent;
 import dev.runplane.server.core.ExecutionMode;
@@ -20,9 +17,6 @@ import java.util.UUID;
 
 /** Converts between the domain types of {@code core} and the runplane.v1 messages. */
 public final class ProtoMapper {
-
-    private static final JsonFormat.Printer JSON_PRINTER = JsonFormat.printer().omittingInsignificantWhitespace();
-    private static final JsonFormat.Parser JSON_PARSER = JsonFormat.parser();
 
     private ProtoMapper() {
     }
@@ -147,29 +141,12 @@ public final class ProtoMapper {
         return StepStatus.valueOf(status.name().substring("STEP_STATUS_".length()));
     }
 
-    public static String json(Struct struct) {
-        if (struct.getFieldsCount() == 0) { // most inputs: spare the printer its reflection
-            return "{}";
-        }
-        try {
-            return JSON_PRINTER.print(struct);
-        } catch (InvalidProtocolBufferException e) {
-            // A Struct always prints; only a corrupt message could fail here.
-            throw new IllegalStateException("cannot print a Struct as JSON", e);
-        }
-    }
-
+    /** A stored JSON object (inputs, outputs, variables, metrics) as a Struct; see {@link StructJson}. */
     public static Struct struct(String json) {
-        if (json.equals("{}")) { // most inputs and outputs, as jsonb prints them: spare the parser
+        if (json.equals("{}")) { // most inputs and outputs, as jsonb prints them: spare the reader
             return Struct.getDefaultInstance();
         }
-        Struct.Builder builder = Struct.newBuilder();
-        try {
-            JSON_PARSER.merge(json, builder);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("stored JSON is not an object: " + e.getMessage(), e);
-        }
-        return builder.build();
+        return StructJson.read(json);
     }
 
     public static Instant instant(Timestamp timestamp) {
@@ -184,9 +161,17 @@ public final class ProtoMapper {
         return Durations.fromNanos(duration.toNanos());
     }
 
+    /**
+     * The Timestamp of an instant, built from its seconds and nanos: nanoseconds since the epoch
+     * overflow a long outside 1677-09-21 .. 2262-04-11, and the API's range is 0001 .. 9999.
+     */
+    public static Timestamp timestamp(Instant time) {
+        return Timestamp.newBuilder().setSeconds(time.getEpochSecond()).setNanos(time.getNano()).build();
+    }
+
     private static void setTime(Instant time, java.util.function.Consumer<Timestamp> setter) {
         if (time != null) {
-            setter.accept(Timestamps.fromNanos(time.getEpochSecond() * 1_000_000_000L + time.getNano()));
+            setter.accept(timestamp(time));
         }
     }
 

@@ -8,6 +8,7 @@ import com.google.protobuf.util.Timestamps;
 import dev.runplane.server.core.FieldViolation;
 import dev.runplane.server.core.InvalidArgumentException;
 import java.nio.charset.StandardCharsets;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -87,26 +88,58 @@ final class RequestChecks {
         return text.isEmpty() ? null : text;
     }
 
-    /** A JSON object within the size limit; an absent Struct becomes {@code absent}. */
+    /**
+     * A Struct as the JSON that is stored, within the size limit; an absent Struct becomes
+     * {@code absent}. Every stored Struct passes here, so all get the same numbers and refusals
+     * ({@link StructJson}: NaN, Infinity and NUL characters have no stored form).
+     */
     String json(String field, boolean present, Struct struct, int maxBytes, String absent) {
         if (!present) {
             return absent;
         }
-        String json = ProtoMapper.json(struct);
+        String json;
+        try {
+            json = StructJson.write(struct);
+        } catch (StructJson.NotJson e) {
+            fail(field, e.getMessage() + ", at " + e.path());
+            return absent;
+        }
         if (json.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
             fail(field, "must be at most " + maxBytes + " bytes as JSON");
-        } else if (json.contains("\\u0000")) {
-            fail(field, "must not contain NUL characters");
         }
         return json;
     }
 
+    /**
+     * A time to store: 0001-01-01 to 9999-12-31 (protobuf's range), truncated to the microsecond,
+     * PostgreSQL's precision. Truncated, not rounded (as PostgreSQL would): rounding would carry
+     * 9999-12-31T23:59:59.9999995 out of the range, and a time read back is never later than the one sent.
+     */
     java.time.Instant time(String field, boolean present, Timestamp timestamp) {
+        java.time.Instant time = validTime(field, present, timestamp);
+        return time == null ? null : time.truncatedTo(ChronoUnit.MICROS);
+    }
+
+    /**
+     * A bound of a half-open range {@code [start, end)} over stored times, rounded UP to the
+     * microsecond: over values stored in whole microseconds that selects exactly what the exact bound
+     * selects ({@code v >= t} and {@code v < t} both hold iff they hold for t's ceiling).
+     */
+    java.time.Instant rangeBound(String field, boolean present, Timestamp timestamp) {
+        java.time.Instant time = validTime(field, present, timestamp);
+        if (time == null) {
+            return null;
+        }
+        java.time.Instant floor = time.truncatedTo(ChronoUnit.MICROS);
+        return floor.equals(time) ? time : floor.plus(1, ChronoUnit.MICROS);
+    }
+
+    private java.time.Instant validTime(String field, boolean present, Timestamp timestamp) {
         if (!present) {
             return null;
         }
         if (!Timestamps.isValid(timestamp)) {
-            fail(field, "is not a valid timestamp");
+            fail(field, "must be a valid timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z");
             return null;
         }
         return ProtoMapper.instant(timestamp);

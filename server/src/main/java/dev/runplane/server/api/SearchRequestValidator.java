@@ -140,8 +140,8 @@ final class SearchRequestValidator {
         if (!present) {
             return SearchFilter.TimeRange.ANY;
         }
-        var start = checks.time(field + ".start", range.hasStart(), range.getStart());
-        var end = checks.time(field + ".end", range.hasEnd(), range.getEnd());
+        var start = checks.rangeBound(field + ".start", range.hasStart(), range.getStart());
+        var end = checks.rangeBound(field + ".end", range.hasEnd(), range.getEnd());
         if (start != null && end != null && start.isAfter(end)) {
             checks.fail(field, "start must not be after end");
         }

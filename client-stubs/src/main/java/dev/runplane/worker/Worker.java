@@ -138,7 +138,7 @@ public final class Worker implements AutoCloseable {
                     backoff = 100;
                 } catch (StatusRuntimeException e) {
                     if (!stopping) {
-                        log.log(System.Logger.Level.WARNING, "Poll failed (" + e.getStatus() + "); retrying in "
+                        log.log(System.Logger.Level.WARNING, pollFailed(e.getStatus()) + "; retrying in "
                                 + backoff + " ms");
                         sleep(backoff);
                         backoff = Math.min(backoff * 2, 5_000);
@@ -154,6 +154,22 @@ public final class Worker implements AutoCloseable {
                 handOff.add(STOP); // the idle slots end now, the busy ones when their task is done
             }
         }
+    }
+
+    /**
+     * What a failed Poll means. A refused key is the usual first-hour trap: once the server has its
+     * first API key, a worker without one (or with one that lacks {@code work}) claims nothing, and
+     * its log must say what to do.
+     */
+    static String pollFailed(Status status) {
+        String what = status.getCode() + (status.getDescription() == null ? "" : ": " + status.getDescription());
+        if (status.getCode() == Status.Code.UNAUTHENTICATED || status.getCode() == Status.Code.PERMISSION_DENIED) {
+            return "Poll refused (" + what + "). This worker claims nothing and queued work waits until it calls "
+                    + "with an API key that has the `work` scope (for these pipelines): set RUNPLANE_API_KEY to a key "
+                    + "with the `work` scope (`runplane keys create --scopes work`) for the worker command, or send "
+                    + "'authorization: Bearer <key>' through the channel of a library worker";
+        }
+        return "Poll failed (" + what + ")";
     }
 
     /** One long-poll, cancellable by {@link #close()}. */

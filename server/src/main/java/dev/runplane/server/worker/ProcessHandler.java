@@ -4,7 +4,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
-import com.google.protobuf.util.JsonFormat;
 import dev.runplane.worker.Handler;
 import dev.runplane.worker.Task;
 import dev.runplane.worker.TaskFailure;
@@ -13,67 +12,149 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs one OS process per execution: the inputs as JSON on stdin, the execution id and attempt in
  * environment variables, the outputs from a JSON object on stdout (the whole of it, or its last line
- * that is one). Exit code 0 Completes; any other Fails with the tail of stderr. Each stderr line is
- * also sent as the progress message. Cancel (or a lost lease) sends SIGTERM, then SIGKILL after the
- * grace period.
+ * that is one). Exit code 0 Completes; any other Fails with the tail of stderr, retryable unless
+ * {@code retryOnFailure} is off (the execution's max_attempts decides whether it runs again). Each
+ * stderr line is also sent as the progress message. Each process runs in a process group of its own
+ * that dies with this worker ({@link ProcessGroups}); Cancel (or a lost lease) sends SIGTERM to the
+ * group, then SIGKILL after the grace period; whatever a process leaves running when it exits is
+ * killed. Numbers are written as {@link StructJson} writes them (whole numbers as integers).
  */
-public final class ProcessHandler implements Handler {
+public final class ProcessHandler implements Handler, AutoCloseable {
+
+    private static final System.Logger log = System.getLogger(ProcessHandler.class.getName());
 
     static final int STDERR_TAIL = 4096;
 
     private final List<String> command;
     private final Duration killGrace;
     private final boolean retryOnFailure;
+    private final ProcessGroups groups;
 
     public ProcessHandler(List<String> command, Duration killGrace, boolean retryOnFailure) {
         this.command = List.copyOf(command);
         this.killGrace = killGrace;
         this.retryOnFailure = retryOnFailure;
+        this.groups = ProcessGroups.start();
+        if (groups.warning() != null) {
+            log.log(System.Logger.Level.WARNING, groups.warning());
+        }
     }
 
     @Override
     public Struct handle(Task task) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command);
+        ProcessBuilder builder = new ProcessBuilder(groups.command(command));
         builder.environment().put("RUNPLANE_EXECUTION_ID", task.id());
         builder.environment().put("RUNPLANE_ATTEMPT", Integer.toString(task.attempt()));
         builder.environment().put("RUNPLANE_PIPELINE", task.execution().getPipeline());
+        if (task.execution().getTrigger().hasVariables()) {
+            builder.environment().put("RUNPLANE_TRIGGER_VARIABLES",
+                    StructJson.print(task.execution().getTrigger().getVariables()));
+        }
+        // Started from the worker's slot thread, which lives as long as the worker: the parent-death
+        // signal follows the thread that started the process (ProcessGroups).
         Process process = builder.start();
-        task.onCancel(() -> stop(process));
-        CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
-        StderrTail stderr = new StderrTail(process.getErrorStream(), task);
-        stderr.start();
-        writeInputs(process, JsonFormat.printer().omittingInsignificantWhitespace().print(task.inputs()));
-        int exit = process.waitFor();
+        groups.started(process);
+        Stop stop = new Stop(process);
+        int exit;
+        StderrTail stderr;
+        CompletableFuture<String> stdout;
+        try {
+            task.onCancel(stop::begin);
+            stdout = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
+            stderr = new StderrTail(process.getErrorStream(), task);
+            stderr.start();
+            writeInputs(process, StructJson.print(task.inputs()));
+            exit = process.waitFor();
+        } finally {
+            if (process.isAlive()) {
+                groups.kill(process); // this handler is giving up on it (interrupted): it must not run on
+            }
+            groups.ended(process);
+        }
         stderr.join(5_000);
         String out = stdout.get(5, TimeUnit.SECONDS);
         if (task.cancelRequested() || task.leaseLost()) {
-            throw TaskFailure.permanent("cancelled: the process was stopped (exit code " + exit + ")");
+            throw TaskFailure.permanent("cancelled: " + (stop.killedBySigkill(exit)
+                    ? "the process was killed by SIGKILL after " + seconds(killGrace) + " (it outlived SIGTERM)"
+                    : "the process was stopped (" + exitCode(exit) + ")"));
         }
         if (exit != 0) {
-            String message = "exit code " + exit + "; stderr: " + stderr.tail();
+            String message = exitCode(exit) + "; stderr: " + stderr.tail();
             throw retryOnFailure ? TaskFailure.retryable(message) : TaskFailure.permanent(message);
         }
         return outputs(out);
     }
 
-    /** SIGTERM now, SIGKILL (to the process and its children) if it is still alive after the grace. */
-    private void stop(Process process) {
-        process.destroy();
-        CompletableFuture.delayedExecutor(killGrace.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
-            if (process.isAlive()) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
+    /** Ends the watchdog of this handler's process groups: any process still running is killed. */
+    @Override
+    public void close() {
+        groups.close();
+    }
+
+    /** "exit code N", and the signal's name when N is 128 + a signal's number (how a shell reports a kill). */
+    static String exitCode(int exit) {
+        String signal = exit > 128 ? signalName(exit - 128) : null;
+        return "exit code " + exit + (signal == null ? "" : " (" + signal + ")");
+    }
+
+    private static String signalName(int number) {
+        return switch (number) {
+            case 1 -> "SIGHUP";
+            case 2 -> "SIGINT";
+            case 3 -> "SIGQUIT";
+            case 6 -> "SIGABRT";
+            case 9 -> "SIGKILL";
+            case 11 -> "SIGSEGV";
+            case 13 -> "SIGPIPE";
+            case 15 -> "SIGTERM";
+            default -> null;
+        };
+    }
+
+    /** "3 s", "0.5 s". */
+    static String seconds(Duration duration) {
+        return BigDecimal.valueOf(duration.toMillis(), 3).stripTrailingZeros().toPlainString() + " s";
+    }
+
+    /** One stop of one process: SIGTERM to its group now, SIGKILL if it is still alive after the grace. */
+    private final class Stop {
+
+        private final Process process;
+        private final AtomicBoolean begun = new AtomicBoolean();
+        private volatile boolean sentSigkill;
+
+        Stop(Process process) {
+            this.process = process;
+        }
+
+        void begin() {
+            if (!begun.compareAndSet(false, true) || !process.isAlive()) {
+                return;
             }
-        });
+            groups.terminate(process);
+            CompletableFuture.delayedExecutor(killGrace.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+                if (process.isAlive()) {
+                    sentSigkill = true;
+                    groups.kill(process);
+                }
+            });
+        }
+
+        /** True if the process ended by the SIGKILL of this stop (128 + 9), not by itself meanwhile. */
+        boolean killedBySigkill(int exit) {
+            return sentSigkill && exit == 128 + 9;
+        }
     }
 
     private static void writeInputs(Process process, String json) {
@@ -102,13 +183,11 @@ public final class ProcessHandler implements Handler {
         if (json == null) {
             throw TaskFailure.permanent("the process printed no JSON object on stdout");
         }
-        Struct.Builder outputs = Struct.newBuilder();
         try {
-            JsonFormat.parser().merge(json, outputs);
+            return StructJson.parse(json);
         } catch (InvalidProtocolBufferException e) {
             throw TaskFailure.permanent("stdout is not a JSON object: " + e.getMessage());
         }
-        return outputs.build();
     }
 
     private static boolean isObject(String text) {

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
 /**
@@ -22,9 +23,16 @@ import picocli.CommandLine;
  * running processes finish (up to the drain time).
  */
 @Command(name = "worker", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Run a command for every execution of a pipeline: inputs as JSON on stdin, "
-                + "outputs as a JSON object on stdout, RUNPLANE_EXECUTION_ID and RUNPLANE_ATTEMPT in the environment.")
+        description = {"Run a command for every execution of a pipeline: inputs as JSON on stdin (whole numbers "
+                + "as integers), outputs as a JSON object on stdout, RUNPLANE_EXECUTION_ID, RUNPLANE_ATTEMPT, "
+                + "RUNPLANE_PIPELINE (and RUNPLANE_TRIGGER_VARIABLES, if any) in the environment.",
+                "A non-zero exit is retried while the Run's max_attempts allows. Each command runs in a process "
+                + "group of its own, which is killed if the worker dies (even by SIGKILL).",
+                "Once the server has an API key, the worker needs one with the `work` scope: set RUNPLANE_API_KEY."})
 public final class WorkerCommand implements Callable<Integer> {
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
 
     /** --server, --api-key, TLS: the same as every client-side command. */
     @Mixin
@@ -51,8 +59,13 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "On stop, how long running processes may finish (default ${DEFAULT-VALUE}).")
     Duration drainTime;
 
-    @Option(names = "--retry-on-failure",
-            description = "Treat a non-zero exit as retryable (queued again while attempts are left).")
+    @Option(names = "--no-retry-on-failure",
+            description = "A non-zero exit FAILS the execution at once. By default it is retryable: queued again "
+                    + "while the Run's max_attempts allows.")
+    boolean noRetryOnFailure;
+
+    /** The default since a Run's max_attempts governs retries; still accepted so that old scripts keep working. */
+    @Option(names = "--retry-on-failure", hidden = true)
     boolean retryOnFailure;
 
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments, after --.")
@@ -73,22 +86,27 @@ public final class WorkerCommand implements Callable<Integer> {
 
     /** Connects and starts claiming; close the answer to stop. */
     public Running start() {
+        if (noRetryOnFailure && retryOnFailure) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--retry-on-failure and --no-retry-on-failure contradict each other");
+        }
         ManagedChannel channel = client.channel();
-        ProcessHandler handler = new ProcessHandler(command, killGrace, retryOnFailure);
+        ProcessHandler handler = new ProcessHandler(command, killGrace, !noRetryOnFailure);
         Worker.Builder builder = Worker.builder(ClientInterceptors.intercept(channel, client.keyInterceptor())).concurrency(concurrency).leaseDuration(lease)
                 .drainTime(drainTime);
         if (workerId != null) {
             builder.workerId(workerId);
         }
         pipelines.forEach(pipeline -> builder.handle(pipeline, handler));
-        return new Running(builder.build().start(), channel);
+        return new Running(builder.build().start(), handler, channel);
     }
 
-    /** A started worker and its channel. */
-    public record Running(Worker worker, ManagedChannel channel) implements AutoCloseable {
+    /** A started worker, its handler and its channel. */
+    public record Running(Worker worker, ProcessHandler handler, ManagedChannel channel) implements AutoCloseable {
         @Override
         public void close() {
             worker.close();
+            handler.close(); // after the drain: a process still running now is killed
             channel.shutdown();
             try {
                 channel.awaitTermination(5, TimeUnit.SECONDS);

@@ -96,6 +96,10 @@ class WorkerOverTlsTest {
                     await(() -> warnings.stream().anyMatch(w -> w.contains("UNAUTHENTICATED")),
                             "the keyless worker's polls are refused; log: " + warnings);
                 }
+                // The log line says what to do about it, not only what went wrong.
+                String refused = warnings.stream().filter(w -> w.contains("UNAUTHENTICATED")).findFirst().orElseThrow();
+                assertTrue(refused.contains("set RUNPLANE_API_KEY to a key with the `work` scope"), refused);
+                assertTrue(refused.contains("queued work waits"), refused);
                 assertEquals(ExecutionStatus.EXECUTION_STATUS_QUEUED, get(executions, queued.getId()).getStatus(),
                         "a worker without a key claims nothing");
 

@@ -1,10 +1,12 @@
 package dev.runplane.server.workers;
 
+import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.runplane.server.Application;
 import dev.runplane.server.ServerConfig;
 import dev.runplane.server.core.WorkerSettings;
+import dev.runplane.server.testing.Processes;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.worker.WorkerCommand;
 import dev.runplane.v1.CancelRequest;
@@ -13,6 +15,8 @@ import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.ExecutionStatus;
 import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.RunRequest;
+import dev.runplane.v1.Trigger;
+import dev.runplane.v1.TriggerKind;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -20,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -29,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -38,9 +44,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WorkerCommandTest {
 
     private static final String SCRIPT = """
-            import json, os, signal, sys, time
-            inputs = json.load(sys.stdin)
+            import json, os, signal, subprocess, sys, time
+            raw = sys.stdin.read()
+            inputs = json.loads(raw)
             mode = inputs.get("mode", "add")
+            if mode == "echo":
+                print(json.dumps({"stdin": raw, "total": sum(range(inputs["n"])),
+                                  "trigger": os.environ.get("RUNPLANE_TRIGGER_VARIABLES", "")}))
+                sys.exit(0)
+            if mode == "stubborn":
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                child = subprocess.Popen(["sleep", "600"])
+                with open(inputs["marker"], "w") as f:
+                    f.write(str(child.pid))
+                print("stubborn", file=sys.stderr, flush=True)
+                time.sleep(120)
             if mode == "fail":
                 print("first line of noise", file=sys.stderr)
                 print("something broke: disk full", file=sys.stderr)
@@ -132,6 +150,86 @@ class WorkerCommandTest {
         Execution failed = awaitExecution(queued.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_FAILED);
         assertTrue(failed.getError().contains("exit code 3"), failed.getError());
         assertTrue(failed.getError().contains("something broke: disk full"), failed.getError());
+    }
+
+    /**
+     * Whole numbers reach the script as JSON integers (Python's range() refuses 3.0), within ±2^53;
+     * other numbers keep their fraction. Trigger variables are written the same way.
+     */
+    @Test
+    void wholeNumbersReachTheScriptAsIntegers() throws Exception {
+        Struct inputs = Struct.newBuilder().putFields("mode", text("echo")).putFields("n", number(4))
+                .putFields("neg", number(-7)).putFields("max", number(9007199254740992d))
+                .putFields("half", number(1.5))
+                .putFields("list", Value.newBuilder().setListValue(ListValue.newBuilder()
+                        .addValues(number(1)).addValues(number(0.25))).build())
+                .putFields("nested", Value.newBuilder().setStructValue(Struct.newBuilder()
+                        .putFields("k", number(10))).build())
+                .build();
+        Struct variables = Struct.newBuilder().putFields("document", number(12)).build();
+        Execution queued = executions().run(RunRequest.newBuilder().setPipeline("py").setInputs(inputs)
+                .setTrigger(Trigger.newBuilder().setKind(TriggerKind.TRIGGER_KIND_EVENT).setVariables(variables))
+                .build()).getExecution();
+        Execution done = awaitExecution(queued.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_SUCCEEDED
+                || e.getStatus() == ExecutionStatus.EXECUTION_STATUS_FAILED);
+        assertEquals(ExecutionStatus.EXECUTION_STATUS_SUCCEEDED, done.getStatus(), done.getError());
+        String stdin = done.getOutputs().getFieldsOrThrow("stdin").getStringValue();
+        for (String expected : List.of("\"n\":4", "\"neg\":-7", "\"max\":9007199254740992", "\"half\":1.5",
+                "\"list\":[1,0.25]", "\"nested\":{\"k\":10}")) {
+            assertTrue(stdin.contains(expected), expected + " in " + stdin);
+        }
+        assertEquals(6, done.getOutputs().getFieldsOrThrow("total").getNumberValue(), "sum(range(4))");
+        assertEquals("{\"document\":12}", done.getOutputs().getFieldsOrThrow("trigger").getStringValue());
+    }
+
+    /** The Run's max_attempts governs: a non-zero exit is retried while attempts are left, by default. */
+    @Test
+    void aNonZeroExitIsRetriedWhileTheRunHasAttemptsLeft() throws Exception {
+        Execution queued = executions().run(RunRequest.newBuilder().setPipeline("py").setMaxAttempts(2)
+                .setInputs(Struct.newBuilder().putFields("mode", text("fail"))).build()).getExecution();
+        Execution failed = awaitExecution(queued.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_FAILED);
+        assertEquals(2, failed.getAttempt(), "both attempts ran");
+        assertTrue(failed.getError().contains("exit code 3"), failed.getError());
+    }
+
+    /** --no-retry-on-failure opts out: the first non-zero exit FAILS, whatever max_attempts says. */
+    @Test
+    void noRetryOnFailureFailsAtTheFirstNonZeroExit() throws Exception {
+        WorkerCommand command = CommandLine.populateCommand(new WorkerCommand(),
+                "--server", "127.0.0.1:" + app.port(), "--pipeline", "py-once", "--no-retry-on-failure",
+                "--", "python3", dir.resolve("my_step.py").toString());
+        try (WorkerCommand.Running once = command.start()) {
+            Execution queued = executions().run(RunRequest.newBuilder().setPipeline("py-once").setMaxAttempts(3)
+                    .setInputs(Struct.newBuilder().putFields("mode", text("fail"))).build()).getExecution();
+            Execution failed = awaitExecution(queued.getId(),
+                    e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_FAILED);
+            assertEquals(1, failed.getAttempt(), failed.getError());
+        }
+    }
+
+    /** The old flag is still accepted (it is the default now); with its opposite it is a usage error. */
+    @Test
+    void theOldRetryOnFailureFlagIsStillAccepted() {
+        CommandLine.populateCommand(new WorkerCommand(), "--pipeline", "p", "--retry-on-failure", "--", "true");
+        WorkerCommand both = CommandLine.populateCommand(new WorkerCommand(), "--pipeline", "p", "--retry-on-failure",
+                "--no-retry-on-failure", "--", "true");
+        CommandLine.ParameterException refused = assertThrows(CommandLine.ParameterException.class, both::start);
+        assertTrue(refused.getMessage().contains("contradict"), refused.getMessage());
+    }
+
+    /** A script that ignores SIGTERM is killed after the grace, and the error says so (not "exit code 137"). */
+    @Test
+    void aScriptKilledAfterTheGraceReportsTheSignal() throws Exception {
+        Path marker = dir.resolve("stubborn-child.pid");
+        Execution queued = run(Struct.newBuilder().putFields("mode", text("stubborn"))
+                .putFields("marker", text(marker.toString())).build());
+        awaitExecution(queued.getId(), e -> e.getMessage().equals("stubborn"));
+        long child = Long.parseLong(Files.readString(marker).strip());
+        executions().cancel(CancelRequest.newBuilder().setId(queued.getId()).build());
+        Execution cancelled = awaitExecution(queued.getId(),
+                e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_CANCELLED);
+        assertTrue(cancelled.getError().contains("killed by SIGKILL after 5 s"), cancelled.getError());
+        assertTrue(Processes.awaitGone(child, Duration.ofSeconds(10)), "the script's child went with its group");
     }
 
     @Test

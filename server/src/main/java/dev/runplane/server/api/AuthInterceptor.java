@@ -67,6 +67,14 @@ public final class AuthInterceptor implements ServerInterceptor {
             return next.startCall(call, headers);
         }
         String authorization = headers.get(AUTHORIZATION);
+        int presented = count(headers.getAll(AUTHORIZATION));
+        if (presented > 1) {
+            // Which one would win is up to every proxy on the way: refuse rather than guess.
+            DeferredListener<ReqT> refused = new DeferredListener<>();
+            refuse(call, refused, new AuthenticationException("API_KEY_AMBIGUOUS", "this call has " + presented
+                    + " authorization headers; send exactly one 'authorization: Bearer rpk_<id>_<secret>'"));
+            return refused;
+        }
         boolean local = isLocal(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
         Mono<ApiKey> caller = authorization != null ? authenticator.verify(authorization)
                 : authenticator.keysExist().flatMap(exists -> !exists && (local || insecure) ? Mono.<ApiKey>empty()
@@ -109,6 +117,14 @@ public final class AuthInterceptor implements ServerInterceptor {
                     listener.start(real);
                 }, error -> refuse(call, listener, error));
         return listener;
+    }
+
+    private static int count(Iterable<String> values) {
+        int count = 0;
+        for (String ignored : values == null ? java.util.List.<String>of() : values) {
+            count++;
+        }
+        return count;
     }
 
     private static void checkScope(ApiKey key, Scope scope) {

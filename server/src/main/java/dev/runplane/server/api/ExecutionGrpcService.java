@@ -48,20 +48,33 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
 
     @Override
     public void run(RunRequest request, StreamObserver<RunResponse> observer) {
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get()); // not visible on Reactor threads
         GrpcReactor.unary(Mono.fromCallable(() -> runValidator.validate(request))
                 .flatMap(executions::run)
-                .map(e -> RunResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+                .map(ProtoMapper::toProto)
+                .map(e -> RunResponse.newBuilder().setExecution(reduce ? WithoutRead.run(e, request) : e).build()),
+                observer);
     }
 
     /** Each Run as Run alone would take it; the valid ones share the store's group commit. */
     @Override
     public void runBatch(RunBatchRequest request, StreamObserver<RunBatchResponse> observer) {
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
         GrpcReactor.unary(Mono.defer(() -> {
             runValidator.validateBatch(request);
             return BatchItems.answerEach(request.getRunsList(), runValidator::validate, executions::runAll,
                     e -> RunResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build(),
                     error -> RunResult.newBuilder().setError(error).build());
-        }).map(results -> RunBatchResponse.newBuilder().addAllResults(results).build()), observer);
+        }).map(results -> {
+            RunBatchResponse.Builder response = RunBatchResponse.newBuilder().addAllResults(results);
+            for (int i = 0; reduce && i < response.getResultsCount(); i++) { // results are in request order
+                if (response.getResults(i).hasExecution()) {
+                    response.setResults(i, RunResult.newBuilder().setExecution(
+                            WithoutRead.run(response.getResults(i).getExecution(), request.getRuns(i))));
+                }
+            }
+            return response.build();
+        }), observer);
     }
 
     @Override
@@ -73,6 +86,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
 
     @Override
     public void cancel(CancelRequest request, StreamObserver<CancelResponse> observer) {
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
         GrpcReactor.unary(Mono.fromCallable(() -> {
                     RequestChecks checks = new RequestChecks();
                     UUID id = checks.id("id", request.getId());
@@ -81,7 +95,8 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
                     return id;
                 })
                 .flatMap(id -> executions.cancel(id, "api", request.getReason()))
-                .map(e -> CancelResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+                .map(ProtoMapper::toProto)
+                .map(e -> CancelResponse.newBuilder().setExecution(reduce ? WithoutRead.state(e) : e).build()), observer);
     }
 
     @Override
@@ -104,6 +119,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
 
     @Override
     public void rerun(RerunRequest request, StreamObserver<RerunResponse> observer) {
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
         GrpcReactor.unary(Mono.fromCallable(() -> {
                     RequestChecks checks = new RequestChecks();
                     UUID id = checks.id("id", request.getId());
@@ -118,7 +134,9 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
                             requestId == null ? null : RunRequestValidator.fingerprint(request));
                 })
                 .flatMap(rerun -> executions.rerun(rerun, "api"))
-                .map(e -> RerunResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+                .map(ProtoMapper::toProto)
+                .map(e -> RerunResponse.newBuilder().setExecution(reduce ? WithoutRead.rerun(e, request) : e).build()),
+                observer);
     }
 
     @Override

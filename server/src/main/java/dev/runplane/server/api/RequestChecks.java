@@ -87,9 +87,13 @@ final class RequestChecks {
         return text.isEmpty() ? null : text;
     }
 
-    /** A JSON object within the size limit; an absent Struct becomes {@code absent}. */
+    /** A JSON object within the size and depth limits; an absent Struct becomes {@code absent}. */
     String json(String field, boolean present, Struct struct, int maxBytes, String absent) {
         if (!present) {
+            return absent;
+        }
+        if (!StructDepth.withinLimit(struct)) {
+            fail(field, "must nest at most " + StructDepth.MAX + " levels of objects and lists");
             return absent;
         }
         String json = ProtoMapper.json(struct);

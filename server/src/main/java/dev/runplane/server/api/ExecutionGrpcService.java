@@ -178,7 +178,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
 
     @Override
     public void watchExecutions(WatchExecutionsRequest request, StreamObserver<WatchExecutionsResponse> observer) {
-        GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.filter(request))
+        GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.filter(request, limits))
                 .flatMapMany(filter -> watch.watchExecutions(filter, request.getAfterSequence()))
                 .map(e -> WatchExecutionsResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
     }

@@ -29,6 +29,8 @@ import reactor.core.publisher.Mono;
 /**
  * Every call passes here first: the API key (bearer token) is checked against {@link MethodScopes},
  * a key's pipeline allow-list against the request, and a key's open streams against its limit.
+ * A call opened with a key ends when the key stops being usable ({@link OpenCalls}); a call with
+ * two authorization headers is refused (which one counts would be anyone's guess).
  * While no key exists, loopback callers (and, with --insecure, everyone) pass without one.
  * Refusals go through {@link ErrorMapper}; a cached key costs no database round trip.
  */
@@ -47,6 +49,8 @@ public final class AuthInterceptor implements ServerInterceptor {
     private final boolean protectReflection;
     private final int maxStreamsPerKey;
     private final Map<String, AtomicInteger> openStreams = new ConcurrentHashMap<>();
+    /** Calls in progress by key: they end when their key stops being usable (revocation, expiry). */
+    private final OpenCalls openCalls;
 
     /** @param queries where the pipelines of executions named by id are looked up, for restricted keys */
     public AuthInterceptor(Authenticator authenticator, ExecutionQueries queries, boolean insecure,
@@ -56,6 +60,7 @@ public final class AuthInterceptor implements ServerInterceptor {
         this.insecure = insecure;
         this.protectReflection = protectReflection;
         this.maxStreamsPerKey = maxStreamsPerKey;
+        this.openCalls = new OpenCalls(authenticator);
     }
 
     @Override
@@ -106,6 +111,11 @@ public final class AuthInterceptor implements ServerInterceptor {
                         }
                         counted = new ReleasingCall<>(call, release);
                     }
+                    OpenCalls.RevocableCall<ReqT, RespT> revocable = key.isPresent() ? new OpenCalls.RevocableCall<>(counted)
+                            : null;
+                    if (revocable != null) {
+                        counted = revocable;
+                    }
                     Context withKey = key.map(k -> context.withValue(API_KEY, k)).orElse(context);
                     ServerCall.Listener<ReqT> real = Contexts.interceptCall(withKey, counted, headers, next);
                     if (key.isPresent() && !key.get().pipelines().isEmpty()) {
@@ -113,6 +123,9 @@ public final class AuthInterceptor implements ServerInterceptor {
                     }
                     if (release != null) {
                         real = new ReleasingListener<>(real, release);
+                    }
+                    if (revocable != null) {
+                        real = openCalls.track(key.get().id(), revocable, real);
                     }
                     listener.start(real);
                 }, error -> refuse(call, listener, error));

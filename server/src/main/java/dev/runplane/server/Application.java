@@ -162,8 +162,9 @@ public final class Application implements AutoCloseable {
         KeyStore keys = new PostgresKeyStore(database.pool());
         Authenticator authenticator = new Authenticator(keys, ops.keyCacheTtl(), Clock.systemUTC());
         StartupChecks.refuseOpenNonLoopbackBind(config, ops, authenticator);
-        transport.intercept(new AuthInterceptor(authenticator, queries, ops.insecure(), ops.protectReflection(),
-                ops.maxStreamsPerKey()));
+        // Auth goes on each service inside its parse guard (RunplaneServer): it reads parsed requests.
+        AuthInterceptor auth = new AuthInterceptor(authenticator, queries, ops.insecure(), ops.protectReflection(),
+                ops.maxStreamsPerKey());
         PrometheusMeterRegistry registry = Operations.registryFor(ops);
         if (registry != null) {
             transport.intercept(new MetricsInterceptor(registry)); // added last, so it runs first
@@ -177,7 +178,7 @@ public final class Application implements AutoCloseable {
         Reaper reaper = new Reaper(workerStore, workSignals, workerSettings).start();
         RunplaneServer server;
         try {
-            server = new RunplaneServer(transport, services).start();
+            server = new RunplaneServer(transport, services, List.of(auth)).start();
         } catch (RuntimeException e) {
             reaper.close();
             throw e;

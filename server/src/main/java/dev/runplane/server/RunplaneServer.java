@@ -1,8 +1,12 @@
 package dev.runplane.server;
 
+import dev.runplane.server.api.ParseGuard;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
@@ -15,6 +19,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The gRPC server: Runplane's services plus health and reflection (v1, and v1alpha for older
  * grpcurl). Takes a {@link ServerBuilder}, so production passes Netty and tests pass in-process.
+ * Every service is wrapped the same way: its interceptors (auth), and outside them the
+ * {@link ParseGuard}, so that a request which does not parse answers INVALID_ARGUMENT while the
+ * interceptors still see parsed messages. Interceptors that need no message (metrics) stay on the
+ * transport, outermost.
  */
 public final class RunplaneServer {
 
@@ -22,18 +30,22 @@ public final class RunplaneServer {
     private final HealthStatusManager health = new HealthStatusManager();
 
     @SuppressWarnings("deprecation") // v1alpha reflection: still what many grpcurl builds ask for
-    public RunplaneServer(ServerBuilder<?> builder, List<BindableService> services) {
+    public RunplaneServer(ServerBuilder<?> builder, List<BindableService> services, List<ServerInterceptor> interceptors) {
+        ParseGuard parseGuard = new ParseGuard();
+        ServerInterceptor[] chain = interceptors.toArray(ServerInterceptor[]::new);
+        java.util.function.Function<ServerServiceDefinition, ServerServiceDefinition> wrap =
+                service -> parseGuard.guard(ServerInterceptors.intercept(service, chain));
         for (BindableService service : services) {
-            builder.addService(service);
+            builder.addService(wrap.apply(service.bindService()));
         }
         // Every handler and interceptor is non-blocking (Reactor all the way down), so calls run on
         // the transport's threads instead of hopping to a thread pool and back: measured, 8% more
         // Runs per second (four alternating runs of 20,000 each, 2,902/s against 2,689/s).
         builder.directExecutor();
         this.server = builder
-                .addService(health.getHealthService())
-                .addService(ProtoReflectionServiceV1.newInstance())
-                .addService(ProtoReflectionService.newInstance())
+                .addService(wrap.apply(health.getHealthService().bindService()))
+                .addService(wrap.apply(ProtoReflectionServiceV1.newInstance().bindService()))
+                .addService(wrap.apply(ProtoReflectionService.newInstance().bindService()))
                 .build();
     }
 

@@ -29,6 +29,8 @@ import reactor.core.publisher.Mono;
 /**
  * Every call passes here first: the API key (bearer token) is checked against {@link MethodScopes},
  * a key's pipeline allow-list against the request, and a key's open streams against its limit.
+ * A call opened with a key ends when the key stops being usable ({@link OpenCalls}); a call with
+ * two authorization headers is refused (which one counts would be anyone's guess).
  * While no key exists, loopback callers (and, with --insecure, everyone) pass without one.
  * Refusals go through {@link ErrorMapper}; a cached key costs no database round trip.
  */
@@ -47,6 +49,8 @@ public final class AuthInterceptor implements ServerInterceptor {
     private final boolean protectReflection;
     private final int maxStreamsPerKey;
     private final Map<String, AtomicInteger> openStreams = new ConcurrentHashMap<>();
+    /** Calls in progress by key: they end when their key stops being usable (revocation, expiry). */
+    private final OpenCalls openCalls;
 
     /** @param queries where the pipelines of executions named by id are looked up, for restricted keys */
     public AuthInterceptor(Authenticator authenticator, ExecutionQueries queries, boolean insecure,
@@ -56,6 +60,7 @@ public final class AuthInterceptor implements ServerInterceptor {
         this.insecure = insecure;
         this.protectReflection = protectReflection;
         this.maxStreamsPerKey = maxStreamsPerKey;
+        this.openCalls = new OpenCalls(authenticator);
     }
 
     @Override
@@ -67,6 +72,14 @@ public final class AuthInterceptor implements ServerInterceptor {
             return next.startCall(call, headers);
         }
         String authorization = headers.get(AUTHORIZATION);
+        int presented = count(headers.getAll(AUTHORIZATION));
+        if (presented > 1) {
+            // Which one would win is up to every proxy on the way: refuse rather than guess.
+            DeferredListener<ReqT> refused = new DeferredListener<>();
+            refuse(call, refused, new AuthenticationException("API_KEY_AMBIGUOUS", "this call has " + presented
+                    + " authorization headers; send exactly one 'authorization: Bearer rpk_<id>_<secret>'"));
+            return refused;
+        }
         boolean local = isLocal(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
         Mono<ApiKey> caller = authorization != null ? authenticator.verify(authorization)
                 : authenticator.keysExist().flatMap(exists -> !exists && (local || insecure) ? Mono.<ApiKey>empty()
@@ -98,6 +111,11 @@ public final class AuthInterceptor implements ServerInterceptor {
                         }
                         counted = new ReleasingCall<>(call, release);
                     }
+                    OpenCalls.RevocableCall<ReqT, RespT> revocable = key.isPresent() ? new OpenCalls.RevocableCall<>(counted)
+                            : null;
+                    if (revocable != null) {
+                        counted = revocable;
+                    }
                     Context withKey = key.map(k -> context.withValue(API_KEY, k)).orElse(context)
                             .withValue(Callers.ACTOR, Callers.actor(key.orElse(null), local));
                     ServerCall.Listener<ReqT> real = Contexts.interceptCall(withKey, counted, headers, next);
@@ -107,9 +125,20 @@ public final class AuthInterceptor implements ServerInterceptor {
                     if (release != null) {
                         real = new ReleasingListener<>(real, release);
                     }
+                    if (revocable != null) {
+                        real = openCalls.track(key.get().id(), revocable, real);
+                    }
                     listener.start(real);
                 }, error -> refuse(call, listener, error));
         return listener;
+    }
+
+    private static int count(Iterable<String> values) {
+        int count = 0;
+        for (String ignored : values == null ? java.util.List.<String>of() : values) {
+            count++;
+        }
+        return count;
     }
 
     private static void checkScope(ApiKey key, Scope scope) {

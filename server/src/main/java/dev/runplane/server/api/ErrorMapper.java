@@ -122,6 +122,16 @@ public final class ErrorMapper {
         return Status.INTERNAL.withDescription("internal error; the server log has the details").asRuntimeException();
     }
 
+    /**
+     * A request that is not the message its method takes (it does not parse): there is no field to
+     * name, so an ErrorInfo (reason MALFORMED_REQUEST, metadata {@code method}) says what happened.
+     */
+    public static StatusRuntimeException malformedRequest(String method, String problem) {
+        return build(Code.INVALID_ARGUMENT, "the request is not a valid message for " + method + ": " + problem,
+                Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("MALFORMED_REQUEST")
+                        .putMetadata("method", method).build()));
+    }
+
     private static StatusRuntimeException invalidArgument(InvalidArgumentException invalid) {
         BadRequest.Builder badRequest = BadRequest.newBuilder();
         for (FieldViolation violation : invalid.violations()) {

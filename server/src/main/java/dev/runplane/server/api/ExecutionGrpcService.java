@@ -49,22 +49,35 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     @Override
     public void run(RunRequest request, StreamObserver<RunResponse> observer) {
         String actor = Callers.current(); // the Context is not visible on Reactor's threads
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
         GrpcReactor.unary(Mono.fromCallable(() -> runValidator.validate(request, actor))
                 .flatMap(executions::run)
-                .map(e -> RunResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+                .map(ProtoMapper::toProto)
+                .map(e -> RunResponse.newBuilder().setExecution(reduce ? WithoutRead.run(e, request) : e).build()),
+                observer);
     }
 
     /** Each Run as Run alone would take it; the valid ones share the store's group commit. */
     @Override
     public void runBatch(RunBatchRequest request, StreamObserver<RunBatchResponse> observer) {
         String actor = Callers.current();
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
         GrpcReactor.unary(Mono.defer(() -> {
             runValidator.validateBatch(request);
             return BatchItems.answerEach(request.getRunsList(), run -> runValidator.validate(run, actor),
                     executions::runAll,
                     e -> RunResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build(),
                     error -> RunResult.newBuilder().setError(error).build());
-        }).map(results -> RunBatchResponse.newBuilder().addAllResults(results).build()), observer);
+        }).map(results -> {
+            RunBatchResponse.Builder response = RunBatchResponse.newBuilder().addAllResults(results);
+            for (int i = 0; reduce && i < response.getResultsCount(); i++) { // results are in request order
+                if (response.getResults(i).hasExecution()) {
+                    response.setResults(i, RunResult.newBuilder().setExecution(
+                            WithoutRead.run(response.getResults(i).getExecution(), request.getRuns(i))));
+                }
+            }
+            return response.build();
+        }), observer);
     }
 
     @Override
@@ -77,6 +90,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     @Override
     public void cancel(CancelRequest request, StreamObserver<CancelResponse> observer) {
         String actor = Callers.current();
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
         GrpcReactor.unary(Mono.fromCallable(() -> {
                     RequestChecks checks = new RequestChecks();
                     UUID id = checks.id("id", request.getId());
@@ -85,7 +99,8 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
                     return id;
                 })
                 .flatMap(id -> executions.cancel(id, actor, request.getReason()))
-                .map(e -> CancelResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+                .map(ProtoMapper::toProto)
+                .map(e -> CancelResponse.newBuilder().setExecution(reduce ? WithoutRead.state(e) : e).build()), observer);
     }
 
     @Override
@@ -109,6 +124,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     @Override
     public void rerun(RerunRequest request, StreamObserver<RerunResponse> observer) {
         String actor = Callers.current();
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
         GrpcReactor.unary(Mono.fromCallable(() -> {
                     RequestChecks checks = new RequestChecks();
                     UUID id = checks.id("id", request.getId());
@@ -123,7 +139,9 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
                             requestId == null ? null : RunRequestValidator.fingerprint(request));
                 })
                 .flatMap(rerun -> executions.rerun(rerun, actor))
-                .map(e -> RerunResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+                .map(ProtoMapper::toProto)
+                .map(e -> RerunResponse.newBuilder().setExecution(reduce ? WithoutRead.rerun(e, request) : e).build()),
+                observer);
     }
 
     @Override
@@ -165,7 +183,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
 
     @Override
     public void watchExecutions(WatchExecutionsRequest request, StreamObserver<WatchExecutionsResponse> observer) {
-        GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.filter(request))
+        GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.filter(request, limits))
                 .flatMapMany(filter -> watch.watchExecutions(filter, request.getAfterSequence()))
                 .map(e -> WatchExecutionsResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
     }

@@ -97,6 +97,10 @@ final class RequestChecks {
         if (!present) {
             return absent;
         }
+        if (!StructDepth.withinLimit(struct)) {
+            fail(field, "must nest at most " + StructDepth.MAX + " levels of objects and lists");
+            return absent;
+        }
         String json;
         try {
             json = StructJson.write(struct);

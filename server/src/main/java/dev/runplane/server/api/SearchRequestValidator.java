@@ -80,7 +80,7 @@ final class SearchRequestValidator {
 
     private SearchFilter filter(RequestChecks checks, String prefix, ExecutionFilter f) {
         List<UUID> ids = new ArrayList<>();
-        if (count(checks, prefix + "ids", f.getIdsCount())) {
+        if (countWithin(checks, prefix + "ids", f.getIdsCount())) {
             for (String id : new TreeSet<>(f.getIdsList())) {
                 UUID parsed = checks.optionalId(prefix + "ids", id.isEmpty() ? "-" : id);
                 if (parsed != null) {
@@ -89,7 +89,7 @@ final class SearchRequestValidator {
             }
         }
         List<String> pipelines = new ArrayList<>();
-        if (count(checks, prefix + "pipelines", f.getPipelinesCount())) {
+        if (countWithin(checks, prefix + "pipelines", f.getPipelinesCount())) {
             for (String pipeline : new TreeSet<>(f.getPipelinesList())) {
                 pipelines.add(checks.pipeline(prefix + "pipelines", pipeline));
             }
@@ -128,7 +128,8 @@ final class SearchRequestValidator {
                 min, max);
     }
 
-    private static boolean count(RequestChecks checks, String field, int count) {
+    /** Whether a repeated filter field has at most {@link #MAX_VALUES} values (Search and WatchExecutions). */
+    static boolean countWithin(RequestChecks checks, String field, int count) {
         if (count > MAX_VALUES) {
             checks.fail(field, "must have at most " + MAX_VALUES + " values");
             return false;

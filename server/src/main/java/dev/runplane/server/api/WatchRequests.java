@@ -2,12 +2,12 @@ package dev.runplane.server.api;
 
 import dev.runplane.server.core.ExecutionMode;
 import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.Limits;
 import dev.runplane.server.core.WatchFilter;
 import dev.runplane.v1.ExecutionFilter;
 import dev.runplane.v1.WatchExecutionRequest;
 import dev.runplane.v1.WatchExecutionsRequest;
 import java.util.HashSet;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -30,20 +30,28 @@ final class WatchRequests {
         return new ValidWatch(id, request.getAfterRevision());
     }
 
-    /** The filter of a WatchExecutions request; fields a live stream cannot honour are refused, not ignored. */
-    static WatchFilter filter(WatchExecutionsRequest request) {
+    /**
+     * The filter of a WatchExecutions request; fields a live stream cannot honour are refused, not
+     * ignored. Its repeated fields are capped as Search caps them (each watcher's filter is matched
+     * against every event, so 100,000 ids would cost every event's fan-out).
+     */
+    static WatchFilter filter(WatchExecutionsRequest request, Limits limits) {
         RequestChecks checks = new RequestChecks();
         if (request.getAfterSequence() < 0) {
             checks.fail("after_sequence", "must not be negative");
         }
         ExecutionFilter f = request.getFilter();
         Set<UUID> ids = new HashSet<>();
-        for (int i = 0; i < f.getIdsCount(); i++) {
-            ids.add(checks.id("filter.ids[" + i + "]", f.getIds(i)));
+        if (SearchRequestValidator.countWithin(checks, "filter.ids", f.getIdsCount())) {
+            for (int i = 0; i < f.getIdsCount(); i++) {
+                ids.add(checks.id("filter.ids[" + i + "]", f.getIds(i)));
+            }
         }
         Set<String> pipelines = new HashSet<>();
-        for (int i = 0; i < f.getPipelinesCount(); i++) {
-            pipelines.add(checks.pipeline("filter.pipelines[" + i + "]", f.getPipelines(i)));
+        if (SearchRequestValidator.countWithin(checks, "filter.pipelines", f.getPipelinesCount())) {
+            for (int i = 0; i < f.getPipelinesCount(); i++) {
+                pipelines.add(checks.pipeline("filter.pipelines[" + i + "]", f.getPipelines(i)));
+            }
         }
         Set<ExecutionStatus> statuses = new HashSet<>();
         for (int i = 0; i < f.getStatusesCount(); i++) {
@@ -65,11 +73,7 @@ final class WatchRequests {
                 modes.add(ProtoMapper.fromProto(mode));
             }
         }
-        for (Map.Entry<String, String> label : f.getLabelsMap().entrySet()) {
-            if (label.getKey().isEmpty()) {
-                checks.fail("filter.labels", "keys must not be empty");
-            }
-        }
+        RunRequestValidator.checkLabels(checks, "filter.labels", f.getLabelsMap(), limits);
         String unsupported = "is not supported by WatchExecutions (use ids, pipelines, statuses, modes or labels)";
         if (!f.getParentId().isEmpty()) {
             checks.fail("filter.parent_id", unsupported);

@@ -68,9 +68,12 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
 
     @Override
     public void complete(CompleteRequest request, StreamObserver<CompleteResponse> observer) {
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get()); // not visible on Reactor threads
         GrpcReactor.unary(Mono.fromCallable(() -> validator.complete(request))
                 .flatMap(workers::complete)
-                .map(e -> CompleteResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+                .map(ProtoMapper::toProto)
+                .map(e -> CompleteResponse.newBuilder().setExecution(reduce ? WithoutRead.complete(e, request) : e)
+                        .build()), observer);
     }
 
     /**
@@ -81,19 +84,32 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
     /** Each completion as Complete alone would take it; the valid ones share the store's group commit. */
     @Override
     public void completeBatch(CompleteBatchRequest request, StreamObserver<CompleteBatchResponse> observer) {
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
         GrpcReactor.unary(Mono.defer(() -> {
             validator.completeBatch(request);
             return BatchItems.answerEach(request.getCompletionsList(), validator::complete, workers::completeAll,
                     e -> CompleteResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build(),
                     error -> CompleteResult.newBuilder().setError(error).build());
-        }).map(results -> CompleteBatchResponse.newBuilder().addAllResults(results).build()), observer);
+        }).map(results -> {
+            CompleteBatchResponse.Builder response = CompleteBatchResponse.newBuilder().addAllResults(results);
+            for (int i = 0; reduce && i < response.getResultsCount(); i++) { // results are in request order
+                if (response.getResults(i).hasExecution()) {
+                    response.setResults(i, CompleteResult.newBuilder().setExecution(
+                            WithoutRead.complete(response.getResults(i).getExecution(), request.getCompletions(i))));
+                }
+            }
+            return response.build();
+        }), observer);
     }
 
     @Override
     public void fail(FailRequest request, StreamObserver<FailResponse> observer) {
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
         GrpcReactor.unary(Mono.fromCallable(() -> validator.fail(request))
                 .flatMap(workers::fail)
-                .map(e -> FailResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+                .map(ProtoMapper::toProto)
+                .map(e -> FailResponse.newBuilder().setExecution(reduce ? WithoutRead.fail(e, request) : e).build()),
+                observer);
     }
 
     static Assignment toProto(dev.runplane.server.core.Assignment assignment) {

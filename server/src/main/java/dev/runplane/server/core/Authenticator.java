@@ -13,7 +13,8 @@ import reactor.core.publisher.Mono;
  * Checks bearer tokens against the stored keys without a database round trip per call: a looked-up
  * key (or its absence) is cached for {@code cacheTtl}. That expiry is how a revocation reaches every
  * replica: each one reads the key again at most {@code cacheTtl} later (2 s by default, within the
- * promised 5 s), with no notification to lose. The last-use time is written at most once a minute
+ * promised 5 s), with no notification to lose; calls already open re-check their key through the
+ * same cache ({@link #stillValid}). The last-use time is written at most once a minute
  * per key and replica, in the background.
  */
 public final class Authenticator {
@@ -58,15 +59,33 @@ public final class Authenticator {
             if (!ApiKeyTokens.matches(token.secret(), key.secretSha256())) {
                 throw new AuthenticationException("API_KEY_UNKNOWN", "unknown API key " + token.id());
             }
-            if (key.revoked()) {
-                throw new AuthenticationException("API_KEY_REVOKED", "API key " + key.id() + " was revoked");
-            }
-            if (key.expiredAt(clock.instant())) {
-                throw new AuthenticationException("API_KEY_EXPIRED", "API key " + key.id() + " has expired");
-            }
+            requireUsable(key);
             touch(key.id());
             return key;
         });
+    }
+
+    /**
+     * The key with this id if it is still usable (there, not revoked, not expired), or an
+     * {@link AuthenticationException}: how calls opened with a key learn that it no longer is. It
+     * reads through the same cache as {@link #verify}, so an open call learns of a revocation
+     * within the same bound as a new call. The secret was checked when the call began.
+     */
+    public Mono<ApiKey> stillValid(String id) {
+        return lookup(id).map(found -> {
+            ApiKey key = found.orElseThrow(() -> new AuthenticationException("API_KEY_UNKNOWN", "unknown API key " + id));
+            requireUsable(key);
+            return key;
+        });
+    }
+
+    private void requireUsable(ApiKey key) {
+        if (key.revoked()) {
+            throw new AuthenticationException("API_KEY_REVOKED", "API key " + key.id() + " was revoked");
+        }
+        if (key.expiredAt(clock.instant())) {
+            throw new AuthenticationException("API_KEY_EXPIRED", "API key " + key.id() + " has expired");
+        }
     }
 
     /** Whether any key was ever created (then the loopback bootstrap is over, for good). */

@@ -23,11 +23,14 @@ import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.RunResult;
 import dev.runplane.v1.WorkerServiceGrpc;
 import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.MetadataUtils;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -180,6 +183,22 @@ class AuthTest {
         expectUnauthenticated(group, "Bearer not-a-key", "API_KEY_MALFORMED");
         expectUnauthenticated(group, "Basic " + admin, "API_KEY_MALFORMED");
         expectUnauthenticated(group, "Bearer rpk_abc", "API_KEY_MALFORMED");
+    }
+
+    /** Two authorization headers are ambiguous, even when both hold valid keys (or the same one). */
+    @ParameterizedTest
+    @EnumSource(Group.class)
+    void twoAuthorizationHeadersAreUnauthenticated(Group group) {
+        String other = create(admin, allScopes(), List.of(), null).getToken();
+        for (List<String> values : List.of(List.of(admin, other), List.of(other, admin), List.of(other, other))) {
+            Metadata headers = new Metadata();
+            values.forEach(token -> headers.put(Keys.AUTHORIZATION, "Bearer " + token));
+            Channel twice = ClientInterceptors.intercept(server.channel(),
+                    MetadataUtils.newAttachHeadersInterceptor(headers));
+            StatusRuntimeException error = Errors.expect(Status.Code.UNAUTHENTICATED,
+                    () -> group.call(twice, null, "allowed"));
+            assertEquals("API_KEY_AMBIGUOUS", Errors.errorInfo(error).map(ErrorInfo::getReason).orElse(null));
+        }
     }
 
     @ParameterizedTest

@@ -110,7 +110,7 @@ public final class Application implements AutoCloseable {
         try {
             DatabaseAddress address;
             if (config.databaseUrl() == null) {
-                embedded = EmbeddedDatabase.start(config.dataDir(), config.durableEmbedded());
+                embedded = startEmbedded(config);
                 address = embedded.address();
             } else {
                 address = DatabaseAddress.parse(config.databaseUrl());
@@ -125,6 +125,15 @@ public final class Application implements AutoCloseable {
                 embedded.close();
             }
             throw e;
+        }
+    }
+
+    /** The embedded PostgreSQL; another server on its data directory is a refusal (a message, exit 2). */
+    private static EmbeddedDatabase startEmbedded(ServerConfig config) {
+        try {
+            return EmbeddedDatabase.start(config.dataDir(), config.durableEmbedded());
+        } catch (EmbeddedDatabase.DataDirectoryInUseException e) {
+            throw new StartupChecks.StartupRefusedException(e.getMessage());
         }
     }
 

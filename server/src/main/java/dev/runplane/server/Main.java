@@ -4,6 +4,8 @@ import dev.runplane.server.core.WorkerSettings;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,11 +14,15 @@ import picocli.CommandLine.Option;
  * The launcher: {@code java -jar runplane.jar [options]} runs the server;
  * {@code java -jar runplane.jar worker ... -- cmd args} runs a worker; {@code keys ...} manages API keys.
  */
-@Command(name = "runplane", mixinStandardHelpOptions = true, version = "Runplane 0.1.0",
+@Command(name = "runplane", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "A reactive gRPC control plane for pipeline executions.",
         sortOptions = false,
         subcommands = {dev.runplane.server.worker.WorkerCommand.class, dev.runplane.server.cli.KeysCommand.class})
 public final class Main implements Callable<Integer> {
+
+    /** What {@code --version} prints and the server's first log line says. */
+    public static final String VERSION = "Runplane 0.1.0";
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
 
     @Option(names = "--port", defaultValue = "${env:RUNPLANE_PORT:-50051}",
             description = "gRPC port (env RUNPLANE_PORT; default ${DEFAULT-VALUE}; 0 picks a free one).")
@@ -67,6 +73,7 @@ public final class Main implements Callable<Integer> {
         ServerConfig config = new ServerConfig(bind, port, dataDir, blankToNull(databaseUrl), poolSize, true, drainTime,
                 defaults.limits());
         WorkerSettings workerSettings = workerOptions.toSettings(spec.commandLine());
+        log.info("{} starting (Java {}, pid {})", VERSION, Runtime.version(), ProcessHandle.current().pid());
         Application app;
         try {
             app = Application.start(config, operations.toConfig(), workerSettings);

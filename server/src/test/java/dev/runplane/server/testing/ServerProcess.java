@@ -1,19 +1,24 @@
 package dev.runplane.server.testing;
 
 import dev.runplane.server.Main;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The launcher ({@link Main}) in a JVM of its own, as users run it, for tests that send it signals
- * (SIGTERM, SIGKILL). Its output goes to a log file, so it never blocks on a full pipe.
+ * (SIGTERM, SIGKILL) or read what it prints. Its output goes to a log file, so it never blocks on a
+ * full pipe. Its class path leaves out the test classes, so it logs with the product's settings
+ * (server/src/main/resources/simplelogger.properties), not the tests' quieter ones.
  */
 public final class ServerProcess {
 
@@ -30,10 +35,17 @@ public final class ServerProcess {
     /** Starts {@code java -cp <test class path> Main args...}, logging to {@code log}. */
     public static ServerProcess start(Path log, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+                "-cp", productClassPath(), Main.class.getName()));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new ServerProcess(process, log);
+    }
+
+    /** This JVM's class path without the test classes' directory (target/test-classes). */
+    private static String productClassPath() {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> !Path.of(entry).endsWith("test-classes"))
+                .collect(Collectors.joining(File.pathSeparator));
     }
 
     /** Waits (polling the log, with a deadline) until the server says which port it listens on. */

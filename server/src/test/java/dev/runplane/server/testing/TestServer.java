@@ -10,6 +10,7 @@ import dev.runplane.v1.WorkerServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -54,6 +55,18 @@ public final class TestServer implements AutoCloseable {
                 InProcessServerBuilder.forName(name).directExecutor());
         ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         return new TestServer(database, app, channel);
+    }
+
+    /**
+     * A server on its own embedded PostgreSQL in {@code dataDir}, with the durable settings that
+     * users get (tests that kill that PostgreSQL).
+     */
+    public static TestServer startEmbedded(Path dataDir) {
+        String name = InProcessServerBuilder.generateName();
+        ServerConfig config = ServerConfig.defaults().withDataDir(dataDir).withPort(0);
+        Application app = Application.start(config, InProcessServerBuilder.forName(name).directExecutor());
+        ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        return new TestServer(app.database().address(), app, channel);
     }
 
     public ExecutionServiceGrpc.ExecutionServiceBlockingStub executions() {

@@ -20,6 +20,7 @@ public final class Reaper implements AutoCloseable {
     private final WorkerStore store;
     private final WorkSignals signals;
     private final WorkerSettings settings;
+    private final RepeatedFailureLog failures = new RepeatedFailureLog(log, "Reaper pass");
     private Disposable running;
 
     public Reaper(WorkerStore store, WorkSignals signals, WorkerSettings settings) {
@@ -44,8 +45,8 @@ public final class Reaper implements AutoCloseable {
     public synchronized Reaper start() {
         running = Flux.interval(settings.reaperInterval(), settings.reaperInterval())
                 .onBackpressureDrop()
-                .concatMap(tick -> reapOnce().onErrorResume(error -> {
-                    log.warn("Reaper pass failed; retrying next interval: {}", error.toString());
+                .concatMap(tick -> reapOnce().doOnNext(changed -> failures.succeeded()).onErrorResume(error -> {
+                    failures.failed(error, "retrying every " + settings.reaperInterval().toMillis() + " ms");
                     return Mono.just(0);
                 }), 1)
                 .subscribe();

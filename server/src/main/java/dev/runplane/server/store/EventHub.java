@@ -2,6 +2,7 @@ package dev.runplane.server.store;
 
 import dev.runplane.server.core.ExecutionEvent;
 import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.RepeatedFailureLog;
 import dev.runplane.server.core.WatchFilter;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
 import io.r2dbc.postgresql.api.PostgresqlConnection;
@@ -96,6 +97,8 @@ public final class EventHub implements AutoCloseable {
     private final int watcherCapacity;
     private final String listenSql;
     private final Scheduler delivery = Schedulers.parallel();
+    /** While the database is down every reconnect fails: logged once, then once a minute. */
+    private final RepeatedFailureLog connectionFailures = new RepeatedFailureLog(log, "Event hub connection");
 
     // Guarded by "this": the position and the watchers change together, so that a watcher that joins
     // at position P receives exactly the events after P.
@@ -146,7 +149,7 @@ public final class EventHub implements AutoCloseable {
         loop = Flux.usingWhen(connections.create(), this::follow, EventHub::closeQuietly)
                 .doOnError(e -> {
                     listening = false;
-                    log.warn("Event hub lost its connection ({}); reconnecting", e.toString());
+                    connectionFailures.failed(e, "reconnecting");
                 })
                 // transientErrors: the backoff starts again at 50 ms once a connection has answered LISTEN,
                 // so a hub that lost many connections over its life still reconnects at once.
@@ -173,6 +176,7 @@ public final class EventHub implements AutoCloseable {
                 });
         return listen.flatMapMany(ok -> {
             listening = ok;
+            connectionFailures.succeeded();
             Flux<Object> wakeUps = Flux.merge(
                     Mono.just("start"), // catch up with what was missed while disconnected
                     notifications,

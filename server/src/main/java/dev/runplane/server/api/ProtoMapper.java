@@ -3,6 +3,7 @@ package dev.runplane.server.api;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Durations;
+import dev.runplane.client.StructJson;
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.ExecutionEvent;
 import dev.runplane.server.core.ExecutionMode;
@@ -143,10 +144,11 @@ public final class ProtoMapper {
 
     /** A stored JSON object (inputs, outputs, variables, metrics) as a Struct; see {@link StructJson}. */
     public static Struct struct(String json) {
-        if (json.equals("{}")) { // most inputs and outputs, as jsonb prints them: spare the reader
-            return Struct.getDefaultInstance();
+        try {
+            return StructJson.read(json);
+        } catch (IllegalArgumentException e) { // jsonb prints valid JSON: only a corrupt row gets here
+            throw new IllegalStateException("stored JSON is not an object: " + e.getMessage(), e);
         }
-        return StructJson.read(json);
     }
 
     public static Instant instant(Timestamp timestamp) {

@@ -5,6 +5,7 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Durations;
 import com.google.protobuf.util.Timestamps;
+import dev.runplane.client.StructJson;
 import dev.runplane.server.core.FieldViolation;
 import dev.runplane.server.core.InvalidArgumentException;
 import java.nio.charset.StandardCharsets;

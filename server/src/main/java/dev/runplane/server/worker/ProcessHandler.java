@@ -1,9 +1,7 @@
 package dev.runplane.server.worker;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonParser;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
+import dev.runplane.client.StructJson;
 import dev.runplane.worker.Handler;
 import dev.runplane.worker.Task;
 import dev.runplane.worker.TaskFailure;
@@ -15,6 +13,7 @@ import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * stderr line is also sent as the progress message. Each process runs in a process group of its own
  * that dies with this worker ({@link ProcessGroups}); Cancel (or a lost lease) sends SIGTERM to the
  * group, then SIGKILL after the grace period; whatever a process leaves running when it exits is
- * killed. Numbers are written as {@link StructJson} writes them (whole numbers as integers).
+ * killed. Stdin, the trigger variables and stdout are JSON in {@link StructJson}'s form, the one
+ * that the server stores (whole numbers as integers).
  */
 public final class ProcessHandler implements Handler, AutoCloseable {
 
@@ -59,8 +59,9 @@ public final class ProcessHandler implements Handler, AutoCloseable {
         builder.environment().put("RUNPLANE_PIPELINE", task.execution().getPipeline());
         if (task.execution().getTrigger().hasVariables()) {
             builder.environment().put("RUNPLANE_TRIGGER_VARIABLES",
-                    StructJson.print(task.execution().getTrigger().getVariables()));
+                    json("trigger variables", task.execution().getTrigger().getVariables()));
         }
+        String inputs = json("inputs", task.inputs()); // before the process starts: a refusal leaves none behind
         // Started from the worker's slot thread, which lives as long as the worker: the parent-death
         // signal follows the thread that started the process (ProcessGroups).
         Process process = builder.start();
@@ -74,7 +75,7 @@ public final class ProcessHandler implements Handler, AutoCloseable {
             stdout = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
             stderr = new StderrTail(process.getErrorStream(), task);
             stderr.start();
-            writeInputs(process, StructJson.print(task.inputs()));
+            writeInputs(process, inputs);
             exit = process.waitFor();
         } finally {
             if (process.isAlive()) {
@@ -165,41 +166,52 @@ public final class ProcessHandler implements Handler, AutoCloseable {
         }
     }
 
-    /** The whole stdout as a JSON object, or its last line that is one; nothing printed = no outputs. */
+    /**
+     * A Struct as the JSON a script reads. The server refuses NaN, Infinity and NUL characters in
+     * every Struct it stores, so this fails only if a server let one through.
+     */
+    private static String json(String what, Struct struct) throws TaskFailure {
+        try {
+            return StructJson.write(struct);
+        } catch (StructJson.NotJson e) {
+            throw TaskFailure.permanent(what + " have no JSON form: " + e.getMessage() + ", at " + e.path());
+        }
+    }
+
+    /**
+     * The whole stdout as a JSON object, or its last line that is one; nothing printed = no outputs.
+     * If something there starts like an object but is not JSON (Python's {@code print(dict)} writes
+     * {@code {'a': 1}}), the failure says what is wrong with the first such candidate: the whole
+     * text, else the last line.
+     */
     static Struct outputs(String stdout) throws TaskFailure {
         String text = stdout.strip();
         if (text.isEmpty()) {
             return Struct.getDefaultInstance();
         }
-        String json = isObject(text) ? text : null;
-        if (json == null) {
-            List<String> lines = text.lines().map(String::strip).filter(line -> !line.isEmpty()).toList();
-            for (int i = lines.size() - 1; i >= 0 && json == null; i--) {
-                if (isObject(lines.get(i))) {
-                    json = lines.get(i);
-                }
+        List<String> candidates = new ArrayList<>();
+        candidates.add(text);
+        List<String> lines = text.lines().map(String::strip).toList();
+        if (lines.size() > 1) {
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                candidates.add(lines.get(i));
             }
         }
-        if (json == null) {
+        IllegalArgumentException first = null;
+        for (String candidate : candidates) {
+            if (!candidate.startsWith("{")) {
+                continue;
+            }
+            try {
+                return StructJson.read(candidate);
+            } catch (IllegalArgumentException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first == null) {
             throw TaskFailure.permanent("the process printed no JSON object on stdout");
         }
-        try {
-            return StructJson.parse(json);
-        } catch (InvalidProtocolBufferException e) {
-            throw TaskFailure.permanent("stdout is not a JSON object: " + e.getMessage());
-        }
-    }
-
-    private static boolean isObject(String text) {
-        if (!text.startsWith("{")) {
-            return false;
-        }
-        try {
-            JsonElement element = JsonParser.parseString(text);
-            return element.isJsonObject();
-        } catch (RuntimeException e) {
-            return false;
-        }
+        throw TaskFailure.permanent("stdout is not a JSON object: " + first.getMessage());
     }
 
     private static String readAll(InputStream in) {

@@ -49,8 +49,11 @@ class WorkerCommandTest {
             inputs = json.loads(raw)
             mode = inputs.get("mode", "add")
             if mode == "echo":
-                print(json.dumps({"stdin": raw, "total": sum(range(inputs["n"])),
-                                  "trigger": os.environ.get("RUNPLANE_TRIGGER_VARIABLES", "")}))
+                print(json.dumps({"stdin": raw, "total": sum(range(inputs["n"])), "big": 10**308,
+                                  "trigger": os.environ.get("RUNPLANE_TRIGGER_VARIABLES", "")}, indent="\t"))
+                sys.exit(0)
+            if mode == "pydict":
+                print({"sum": 1})
                 sys.exit(0)
             if mode == "stubborn":
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -179,7 +182,21 @@ class WorkerCommandTest {
             assertTrue(stdin.contains(expected), expected + " in " + stdin);
         }
         assertEquals(6, done.getOutputs().getFieldsOrThrow("total").getNumberValue(), "sum(range(4))");
+        assertEquals(1e308, done.getOutputs().getFieldsOrThrow("big").getNumberValue(), "309 digits: a number");
         assertEquals("{\"document\":12}", done.getOutputs().getFieldsOrThrow("trigger").getStringValue());
+    }
+
+    /** Python's print(dict) looks like a JSON object but is not: the execution fails saying so, at once. */
+    @Test
+    void stdoutThatIsNotJsonFailsTheExecution() throws Exception {
+        Execution queued = executions().run(RunRequest.newBuilder().setPipeline("py").setMaxAttempts(3)
+                .setInputs(Struct.newBuilder().putFields("mode", text("pydict"))).build()).getExecution();
+        Execution failed = awaitExecution(queued.getId(), e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_FAILED
+                || e.getStatus() == ExecutionStatus.EXECUTION_STATUS_SUCCEEDED);
+        assertEquals(ExecutionStatus.EXECUTION_STATUS_FAILED, failed.getStatus());
+        assertTrue(failed.getError().contains("stdout is not a JSON object: expected '\"' at offset 1"),
+                failed.getError());
+        assertEquals(1, failed.getAttempt(), "not retried: another attempt prints the same");
     }
 
     /** The Run's max_attempts governs: a non-zero exit is retried while attempts are left, by default. */

@@ -1,4 +1,4 @@
-package dev.runplane.server.api;
+package dev.runplane.client;
 
 import com.google.protobuf.ListValue;
 import com.google.protobuf.NullValue;
@@ -7,18 +7,33 @@ import com.google.protobuf.Value;
 import java.util.Map;
 
 /**
- * The one JSON codec of every stored Struct (inputs, outputs, trigger variables, step metrics), in
- * place of JsonFormat, whose reader turns a long integer (jsonb prints 1e308 as 309 digits) into a
- * string_value and whose printer throws on NaN. Numbers are written in a form that parses back to
- * the identical double (whole numbers below 2^53 as integers, others as {@link Double#toString},
- * which round-trips) and read with {@link Double#parseDouble}, which rounds any decimal, however
- * long, to the nearest double: so every finite double survives jsonb's {@code numeric}, except -0.0,
- * which {@code numeric} stores as 0. What JSON cannot hold (NaN, Infinity, a NUL character, which
- * jsonb refuses) is refused with the path of the value.
+ * Runplane's one JSON form of a {@link Struct}: the server stores every Struct (inputs, outputs,
+ * trigger variables, step metrics) in it, and the process worker writes it to a script's stdin
+ * and reads a script's stdout with it. Use it in place of protobuf's {@code JsonFormat}, which
+ * prints {@code 1} as {@code 1.0} (Python then reads a float), throws on NaN, reads a long integer
+ * (Python prints {@code 10**308} with 309 digits) as a string, and accepts {@code {'a': 1}}.
+ *
+ * <p>Writing: compact JSON, keys in the Struct's order. A whole number of magnitude up to 2^53 is
+ * written as an integer ({@code 1}, not {@code 1.0}); any other number with {@link Double#toString},
+ * whose text parses back to the identical double. -0.0 is written as {@code 0}: Runplane stores JSON
+ * as PostgreSQL {@code jsonb}, whose numbers have no negative zero, so every path agrees on it. A
+ * Value without a kind is written as {@code null}, as JsonFormat does. What JSON or PostgreSQL cannot
+ * hold (NaN, Infinity, a NUL character) is refused with {@link NotJson}, naming the value's path.
+ *
+ * <p>Reading: strict JSON (RFC 8259) whose top level is an object, any white space between tokens.
+ * Every number becomes a double (a Struct has no integers), a decimal of any length rounded once to
+ * the nearest; a number beyond the range of a double is refused, as are NaN, Infinity, single
+ * quotes, trailing commas, text after the object and more than {@link #MAX_DEPTH} levels of
+ * nesting, with an {@link IllegalArgumentException} that says what was found and at which offset.
+ * A key given twice keeps its last value. So every Struct that {@link #write} accepts reads back
+ * identical, except -0.0, which reads back as 0.
  */
-final class StructJson {
+public final class StructJson {
 
-    /** Integers of magnitude below this are exact doubles; they are written without a fraction. */
+    /** The most levels of objects and lists that {@link #read} accepts (JsonFormat's limit too). */
+    public static final int MAX_DEPTH = 100;
+
+    /** Up to this magnitude every integer is an exact double: written as an integer, nothing is lost. */
     private static final double EXACT_INTEGERS = 0x1p53;
     private static final int MAX_PATH = 200;
     private static final char[] HEX = "0123456789abcdef".toCharArray();
@@ -26,23 +41,24 @@ final class StructJson {
     private StructJson() {
     }
 
-    /** Why a Struct has no JSON form: what is wrong, and where ({@code a.b[2]}). */
-    static final class NotJson extends Exception {
+    /** Why a Struct has no JSON form: what is wrong ({@link #getMessage}), and where ({@link #path}). */
+    public static final class NotJson extends Exception {
 
         private final String path;
 
         NotJson(String problem, String path) {
-            super(problem, null, false, false);
+            super(problem, null, false, false); // a data problem, reported to a user: no stack trace
             this.path = path;
         }
 
-        String path() {
+        /** The value's path, as {@code a.b[2]}, or {@code the top level}; at most 200 characters and "...". */
+        public String path() {
             return path;
         }
     }
 
-    /** The Struct as compact JSON; a Value without a kind becomes null, as JsonFormat prints it. */
-    static String write(Struct struct) throws NotJson {
+    /** The Struct as compact JSON; NotJson if it holds NaN, Infinity or a NUL character. */
+    public static String write(Struct struct) throws NotJson {
         if (struct.getFieldsCount() == 0) { // most inputs
             return "{}";
         }
@@ -51,8 +67,11 @@ final class StructJson {
         return out.toString();
     }
 
-    /** The Struct of a JSON object as jsonb prints it; IllegalStateException if it is not one. */
-    static Struct read(String json) {
+    /** The Struct of a JSON object; IllegalArgumentException ("expected ':' at offset 7") if it is not one. */
+    public static Struct read(String json) {
+        if (json.equals("{}")) { // most inputs and outputs, as jsonb prints them: spare the reader
+            return Struct.getDefaultInstance();
+        }
         return new Reader(json).document();
     }
 
@@ -106,8 +125,8 @@ final class StructJson {
         if (!Double.isFinite(n)) {
             throw new NotJson("must not contain NaN or Infinity (JSON has no form for them)", path(path));
         }
-        if (n == Math.rint(n) && Math.abs(n) < EXACT_INTEGERS) {
-            out.append((long) n); // 1, not 1.0; -0.0 becomes 0, as numeric would store it anyway
+        if (n == Math.rint(n) && Math.abs(n) <= EXACT_INTEGERS) {
+            out.append((long) n); // 1, not 1.0; -0.0 becomes 0, as jsonb would store it anyway
         } else {
             out.append(Double.toString(n)); // 1.0E308, 4.9E-324: valid JSON that parses back to n
         }
@@ -129,7 +148,7 @@ final class StructJson {
                     if (c < 0x20) {
                         out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
                     } else {
-                        out.append(c);
+                        out.append(c); // no HTML escaping: "<" stays "<"
                     }
                 }
             }
@@ -143,13 +162,15 @@ final class StructJson {
     }
 
     /**
-     * A reader of jsonb's output. Not Gson's JsonReader: it refuses (strict) or reads as a string
-     * (lenient, JsonFormat's mode) the 309-digit integer that jsonb prints for 1e308.
+     * A strict reader of one JSON object. Not Gson's JsonReader: strict, it refuses the 309-digit
+     * integer that jsonb prints for 1e308; lenient (JsonFormat's mode) it reads it as a string and
+     * accepts single quotes, NaN and unquoted keys.
      */
     private static final class Reader {
 
         private final String s;
         private int i;
+        private int depth;
 
         Reader(String s) {
             this.s = s;
@@ -166,22 +187,47 @@ final class StructJson {
 
         private Struct struct() {
             expect('{');
+            nest();
             Struct.Builder struct = Struct.newBuilder();
             if (peek() == '}') {
                 i++;
-                return struct.build();
+            } else {
+                do {
+                    String key = string();
+                    expect(':');
+                    struct.putFields(key, value());
+                } while (next(',', '}'));
             }
-            do {
-                String key = string();
-                expect(':');
-                struct.putFields(key, value());
-            } while (next(',', '}'));
+            depth--;
             return struct.build();
+        }
+
+        private ListValue list() {
+            expect('[');
+            nest();
+            ListValue.Builder list = ListValue.newBuilder();
+            if (peek() == ']') {
+                i++;
+            } else {
+                do {
+                    list.addValues(value());
+                } while (next(',', ']'));
+            }
+            depth--;
+            return list.build();
+        }
+
+        /** One more level of nesting; the limit keeps a hostile text from overflowing the stack. */
+        private void nest() {
+            if (++depth > MAX_DEPTH) {
+                throw error("more than " + MAX_DEPTH + " levels of objects and lists");
+            }
         }
 
         private Value value() {
             Value.Builder value = Value.newBuilder();
-            switch (peek()) {
+            char c = peek();
+            switch (c) {
                 case '{' -> value.setStructValue(struct());
                 case '[' -> value.setListValue(list());
                 case '"' -> value.setStringValue(string());
@@ -197,35 +243,63 @@ final class StructJson {
                     word("null");
                     value.setNullValue(NullValue.NULL_VALUE);
                 }
-                default -> value.setNumberValue(number());
+                default -> {
+                    if (s.startsWith("NaN", i) || s.startsWith("Infinity", i) || s.startsWith("-Infinity", i)) {
+                        throw error("NaN or Infinity (JSON has no form for them)"); // Python's json.dumps writes them
+                    }
+                    if (c != '-' && (c < '0' || c > '9')) {
+                        throw error("not a value");
+                    }
+                    value.setNumberValue(number());
+                }
             }
             return value.build();
         }
 
-        private ListValue list() {
-            expect('[');
-            ListValue.Builder list = ListValue.newBuilder();
-            if (peek() == ']') {
-                i++;
-                return list.build();
-            }
-            do {
-                list.addValues(value());
-            } while (next(',', ']'));
-            return list.build();
-        }
-
-        /** Any decimal, however many digits, rounded once to the nearest double. */
+        /**
+         * A number of JSON's grammar ({@code -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?}), however
+         * many digits, rounded once to the nearest double.
+         */
         private double number() {
             int start = i;
-            while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
+            accept('-');
+            if (!accept('0')) {
+                digits();
+            }
+            if (accept('.')) {
+                digits();
+            }
+            if (accept('e') || accept('E')) {
+                if (!accept('+')) {
+                    accept('-');
+                }
+                digits();
+            }
+            double n = Double.parseDouble(s.substring(start, i)); // the grammar above is a valid double
+            if (Double.isInfinite(n)) {
+                i = start;
+                throw error("a number beyond the range of a double");
+            }
+            return n;
+        }
+
+        /** One or more digits. */
+        private void digits() {
+            int start = i;
+            while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
                 i++;
             }
-            try {
-                return Double.parseDouble(s.substring(start, i));
-            } catch (NumberFormatException e) {
-                throw error("not a number");
+            if (i == start) {
+                throw error(i < s.length() ? "not a number" : "the end of the text");
             }
+        }
+
+        private boolean accept(char c) {
+            if (i < s.length() && s.charAt(i) == c) {
+                i++;
+                return true;
+            }
+            return false;
         }
 
         private String string() {
@@ -238,6 +312,9 @@ final class StructJson {
                     String text = out == null ? s.substring(start, i) : out.append(s, start, i).toString();
                     i++;
                     return text;
+                }
+                if (c < 0x20) {
+                    throw error("a control character in a string (JSON escapes them)");
                 }
                 if (c != '\\') {
                     i++;
@@ -271,13 +348,14 @@ final class StructJson {
                     if (i + 4 > s.length()) {
                         throw error("a short \\u escape");
                     }
-                    try {
-                        char u = (char) Integer.parseInt(s, i, i + 4, 16);
-                        i += 4;
-                        yield u;
-                    } catch (NumberFormatException e) {
-                        throw error("a bad \\u escape");
+                    for (int k = i; k < i + 4; k++) {
+                        if (Character.digit(s.charAt(k), 16) < 0) { // parseInt would accept a sign
+                            throw error("a bad \\u escape");
+                        }
                     }
+                    char u = (char) Integer.parseInt(s, i, i + 4, 16);
+                    i += 4;
+                    yield u; // a surrogate pair is two escapes, each one char
                 }
                 default -> throw error("a bad escape");
             };
@@ -290,17 +368,14 @@ final class StructJson {
             i += word.length();
         }
 
-        /** After a member: true at {@code more}, false at {@code end}. */
+        /** After a member: true at {@code more}, false at {@code end}, both consumed. */
         private boolean next(char more, char end) {
             char c = peek();
+            if (c != more && c != end) {
+                throw error("expected '" + more + "' or '" + end + "'");
+            }
             i++;
-            if (c == more) {
-                return true;
-            }
-            if (c == end) {
-                return false;
-            }
-            throw error("expected '" + more + "' or '" + end + "'");
+            return c == more;
         }
 
         private void expect(char c) {
@@ -319,6 +394,7 @@ final class StructJson {
             return s.charAt(i);
         }
 
+        /** JSON's four white space characters, and no others. */
         private void space() {
             while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\n' || s.charAt(i) == '\r'
                     || s.charAt(i) == '\t')) {
@@ -326,8 +402,8 @@ final class StructJson {
             }
         }
 
-        private IllegalStateException error(String what) {
-            return new IllegalStateException("stored JSON is not an object: " + what + " at offset " + i);
+        private IllegalArgumentException error(String what) {
+            return new IllegalArgumentException(what + " at offset " + i);
         }
     }
 }

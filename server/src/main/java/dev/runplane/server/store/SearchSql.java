@@ -42,8 +42,7 @@ final class SearchSql {
         if (after != null) {
             sql.after(order, after);
         }
-        String direction = order.descending() ? " DESC" : " ASC";
-        String orderBy = " ORDER BY " + expression(order.key()) + direction + ", id" + direction;
+        String orderBy = " ORDER BY " + orderBy(order);
         String top = orderBy + " LIMIT " + sql.param(limit);
         List<String> parts = parts(filter);
         if (parts.size() == 1) {
@@ -67,6 +66,16 @@ final class SearchSql {
         sql.statement = "WITH unleased AS MATERIALIZED (" + sql.select(WITHOUT_LEASE) + top + ")" + edge
                 + " SELECT * FROM (SELECT * FROM unleased UNION ALL (" + leased + top + ")) AS found" + top;
         return sql;
+    }
+
+    /**
+     * The sort: the key, then the id in the same direction; for priority the claim order breaks
+     * ties in both directions (PostgresWorkerStore's {@code priority DESC, queue_time, id}).
+     */
+    static String orderBy(SearchOrder order) {
+        String direction = order.descending() ? " DESC" : " ASC";
+        String key = expression(order.key()) + direction;
+        return order.tiesInClaimOrder() ? key + ", queue_time ASC, id ASC" : key + ", id" + direction;
     }
 
     private String select(String part) {
@@ -172,6 +181,10 @@ final class SearchSql {
      * larger than every value, as PostgreSQL sorts them by default, so one index serves both directions.
      */
     private void after(SearchOrder order, PageTokens.Cursor cursor) {
+        if (order.tiesInClaimOrder()) {
+            afterInClaimOrder(order, cursor);
+            return;
+        }
         String key = expression(order.key());
         String id = param(cursor.id());
         String beyond = order.descending() ? "<" : ">";
@@ -183,6 +196,21 @@ final class SearchSql {
         String rowAfter = "(" + key + ", id) " + beyond + " (" + value(order.key(), cursor.value()) + ", " + id + ")";
         boolean nullable = order.key() != SearchOrder.Key.CREATE_TIME && order.key() != SearchOrder.Key.PRIORITY;
         and(!order.descending() && nullable ? "(" + rowAfter + " OR " + key + " IS NULL)" : rowAfter);
+    }
+
+    /**
+     * Rows after the cursor in a priority order: a later priority, or the same one and later in the
+     * claim order (queue time ascending, a never-queued execution after every queued one, then id).
+     */
+    private void afterInClaimOrder(SearchOrder order, PageTokens.Cursor cursor) {
+        String priority = value(order.key(), cursor.value());
+        String id = param(cursor.id());
+        Long queued = cursor.tie().value();
+        String tieAfter = queued == null ? "(queue_time IS NULL AND id > " + id + ")"
+                : "((queue_time, id) > (" + value(SearchOrder.Key.CREATE_TIME, queued) + ", " + id + ")"
+                        + " OR queue_time IS NULL)";
+        and("(priority " + (order.descending() ? "<" : ">") + " " + priority + " OR (priority = " + priority
+                + " AND " + tieAfter + "))");
     }
 
     private String value(SearchOrder.Key key, long value) {

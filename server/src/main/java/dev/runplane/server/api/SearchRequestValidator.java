@@ -69,7 +69,7 @@ final class SearchRequestValidator {
      * What a page token is bound to: the filter, the query and the normalized order (page_size and
      * include_total_size may change from page to page).
      */
-    private static String binding(SearchRequest request, SearchOrder order) {
+    static String binding(SearchRequest request, SearchOrder order) {
         SearchRequest bound = SearchRequest.newBuilder()
                 .setFilter(request.getFilter())
                 .setQuery(request.getQuery().isBlank() ? "" : request.getQuery())

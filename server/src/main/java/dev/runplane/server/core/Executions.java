@@ -75,6 +75,11 @@ public final class Executions {
         return pageTokens().flatMap(tokens -> {
             PageTokens.Cursor after = query.pageToken() == null ? null
                     : tokens.decode("page_token", query.binding(), query.pageToken());
+            if (after != null && query.order().tiesInClaimOrder() && after.tie() == null) {
+                // Issued when ties of priority went by id alone: its position means another order.
+                throw InvalidArgumentException.of("page_token", "was issued before ties of a priority order "
+                        + "followed the claim order; search again from the first page");
+            }
             Mono<List<Execution>> rows = queries.search(query.filter(), query.text(), query.order(), after,
                     query.pageSize() + 1).collectList();
             Mono<Long> total = query.includeTotalSize() ? queries.count(query.filter(), query.text()) : Mono.just(-1L);
@@ -84,7 +89,10 @@ public final class Executions {
                 if (page.size() > query.pageSize()) {
                     page = page.subList(0, query.pageSize());
                     Execution last = page.get(page.size() - 1);
-                    next = tokens.encode(query.binding(), new PageTokens.Cursor(query.order().valueOf(last), last.id()));
+                    PageTokens.Tie tie = query.order().tiesInClaimOrder()
+                            ? new PageTokens.Tie(query.order().queueTimeOf(last)) : null;
+                    next = tokens.encode(query.binding(), new PageTokens.Cursor(query.order().valueOf(last), tie,
+                            last.id()));
                 }
                 return new SearchPage(page, next, found.getT2() < 0 ? null : found.getT2());
             });

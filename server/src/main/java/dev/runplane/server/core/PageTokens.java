@@ -19,14 +19,29 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class PageTokens {
 
-    /** The position after the last row of a page: the sort value (null: the row had none) and its id. */
-    public record Cursor(Long value, UUID id) {
+    /**
+     * The position after the last row of a page: the sort value (null: the row had none), the
+     * tie-break before the id where the order has one (priority: the queue time; null: none), and
+     * the id.
+     */
+    public record Cursor(Long value, Tie tie, UUID id) {
+        public Cursor(Long value, UUID id) {
+            this(value, null, id);
+        }
     }
 
+    /** A tie-break value (null: the row had none). */
+    public record Tie(Long value) {
+    }
+
+    /** A position without a tie-break: the form of every token before priority ties followed claims. */
     private static final byte VERSION = 1;
+    /** A position with a tie-break. */
+    private static final byte TIED = 2;
     private static final int BINDING_BYTES = 16;
     private static final int MAC_BYTES = 16;
     private static final int PAYLOAD_BYTES = 1 + BINDING_BYTES + 1 + 8 + 16;
+    private static final int TIED_PAYLOAD_BYTES = PAYLOAD_BYTES + 8;
     /** Longer input is never one of ours; refuse it before decoding. */
     private static final int MAX_TOKEN_LENGTH = 128;
 
@@ -37,14 +52,19 @@ public final class PageTokens {
     }
 
     public String encode(String binding, Cursor cursor) {
-        ByteBuffer payload = ByteBuffer.allocate(PAYLOAD_BYTES + MAC_BYTES);
-        payload.put(VERSION)
+        boolean tied = cursor.tie() != null;
+        int length = tied ? TIED_PAYLOAD_BYTES : PAYLOAD_BYTES;
+        ByteBuffer payload = ByteBuffer.allocate(length + MAC_BYTES);
+        payload.put(tied ? TIED : VERSION)
                 .put(digest(binding))
-                .put((byte) (cursor.value() == null ? 0 : 1))
-                .putLong(cursor.value() == null ? 0 : cursor.value())
-                .putLong(cursor.id().getMostSignificantBits())
+                .put((byte) ((cursor.value() == null ? 0 : 1) | (tied && cursor.tie().value() != null ? 2 : 0)))
+                .putLong(cursor.value() == null ? 0 : cursor.value());
+        if (tied) {
+            payload.putLong(cursor.tie().value() == null ? 0 : cursor.tie().value());
+        }
+        payload.putLong(cursor.id().getMostSignificantBits())
                 .putLong(cursor.id().getLeastSignificantBits());
-        payload.put(mac(payload.array(), PAYLOAD_BYTES));
+        payload.put(mac(payload.array(), length));
         return Base64.getUrlEncoder().withoutPadding().encodeToString(payload.array());
     }
 
@@ -60,23 +80,29 @@ public final class PageTokens {
         } catch (IllegalArgumentException e) {
             bytes = null;
         }
-        if (bytes == null || bytes.length != PAYLOAD_BYTES + MAC_BYTES || bytes[0] != VERSION
-                || !MessageDigest.isEqual(mac(bytes, PAYLOAD_BYTES),
-                        Arrays.copyOfRange(bytes, PAYLOAD_BYTES, PAYLOAD_BYTES + MAC_BYTES))) {
+        int length = bytes == null || bytes.length == 0 ? -1
+                : bytes[0] == VERSION ? PAYLOAD_BYTES : bytes[0] == TIED ? TIED_PAYLOAD_BYTES : -1;
+        if (length < 0 || bytes.length != length + MAC_BYTES
+                || !MessageDigest.isEqual(mac(bytes, length), Arrays.copyOfRange(bytes, length, length + MAC_BYTES))) {
             throw InvalidArgumentException.of(field, "is not a page token issued by this server");
         }
-        ByteBuffer payload = ByteBuffer.wrap(bytes, 0, PAYLOAD_BYTES);
-        payload.get();
+        ByteBuffer payload = ByteBuffer.wrap(bytes, 0, length);
+        boolean tied = payload.get() == TIED;
         byte[] boundTo = new byte[BINDING_BYTES];
         payload.get(boundTo);
         if (!MessageDigest.isEqual(boundTo, digest(binding))) {
             throw InvalidArgumentException.of(field,
                     "belongs to another request: keep the filter, query and order_by of the first page");
         }
-        boolean hasValue = payload.get() == 1;
+        byte present = payload.get();
         long value = payload.getLong();
+        Tie tie = null;
+        if (tied) {
+            long tieValue = payload.getLong();
+            tie = new Tie((present & 2) != 0 ? tieValue : null);
+        }
         UUID id = new UUID(payload.getLong(), payload.getLong());
-        return new Cursor(hasValue ? value : null, id);
+        return new Cursor((present & 1) != 0 ? value : null, tie, id);
     }
 
     private byte[] mac(byte[] bytes, int length) {

@@ -5,6 +5,10 @@ package dev.runplane.server.core;
  * direction, so that every row has one place and keyset pages never skip or repeat a row.
  * An execution without a value for the key (not started, not ended) sorts after every execution
  * that has one in ascending order, and before them in descending order.
+ *
+ * <p>Priority is the exception: its ties follow the claim order in both directions (queue time
+ * ascending, never-queued last, then id ascending), the order in which workers take executions of
+ * one priority (PostgresWorkerStore). Many executions share a priority, so their order matters.
  */
 public record SearchOrder(Key key, boolean descending) {
 
@@ -29,6 +33,16 @@ public record SearchOrder(Key key, boolean descending) {
             case EXECUTION_TIME -> e.startTime() == null || e.endTime() == null ? null
                     : micros(e.endTime()) - micros(e.startTime());
         };
+    }
+
+    /** Whether ties of the key are broken by the claim order (queue time, then id, both ascending). */
+    public boolean tiesInClaimOrder() {
+        return key == Key.PRIORITY;
+    }
+
+    /** The queue time in microseconds, the first tie-break of {@link #tiesInClaimOrder()}; null if never queued. */
+    public Long queueTimeOf(Execution e) {
+        return micros(e.queueTime());
     }
 
     /** The normalized text, as order_by accepts it. */

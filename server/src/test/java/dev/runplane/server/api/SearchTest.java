@@ -289,7 +289,10 @@ class SearchTest {
         return rows;
     }
 
-    /** The model of order_by: the key ascending with NULL as the largest value, then id; desc reverses both. */
+    /**
+     * The model of order_by: the key ascending with NULL as the largest value, then id; desc reverses
+     * both. Priority's ties follow the claim order instead, in both directions.
+     */
     private static Comparator<Execution> comparator(String orderBy) {
         String[] words = orderBy.trim().toLowerCase(Locale.ROOT).split("\\s+");
         String key = orderBy.isBlank() ? "create_time" : words[0];
@@ -303,8 +306,15 @@ class SearchTest {
                     ? micros(e.getEndTime()) - micros(e.getStartTime()) : null;
             default -> throw new IllegalArgumentException(key);
         };
-        Comparator<Execution> ascending = Comparator.comparing(value, Comparator.nullsLast(Comparator.naturalOrder()))
-                .thenComparing(Execution::getId);
+        Comparator<Execution> byKey = Comparator.comparing(value, Comparator.nullsLast(Comparator.naturalOrder()));
+        if (key.equals("priority")) {
+            // Ties follow the claim order in both directions: queued longest first, then the id.
+            return (descending ? byKey.reversed() : byKey)
+                    .thenComparing(e -> e.hasQueueTime() ? micros(e.getQueueTime()) : null,
+                            Comparator.nullsLast(Comparator.naturalOrder()))
+                    .thenComparing(Execution::getId);
+        }
+        Comparator<Execution> ascending = byKey.thenComparing(Execution::getId);
         return descending ? ascending.reversed() : ascending;
     }
 

@@ -61,7 +61,7 @@ public final class ClientOptions {
     /** Sends the API key, if one was given, as {@code authorization: Bearer ...}. */
     public ClientInterceptor keyInterceptor() {
         Metadata headers = new Metadata();
-        if (apiKey != null && !apiKey.isBlank()) {
+        if (hasApiKey()) {
             headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + apiKey.strip());
         }
         return MetadataUtils.newAttachHeadersInterceptor(headers);
@@ -104,5 +104,10 @@ public final class ClientOptions {
         } catch (UnknownHostException e) {
             return false;
         }
+    }
+
+    /** Whether calls carry an API key (--api-key or RUNPLANE_API_KEY). */
+    boolean hasApiKey() {
+        return apiKey != null && !apiKey.isBlank();
     }
 }

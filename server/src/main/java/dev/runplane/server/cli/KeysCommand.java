@@ -61,6 +61,12 @@ public final class KeysCommand implements Runnable {
         }
     }
 
+    /** What the first key changes, said where it is made: keyless workers stop claiming work. */
+    static final String FIRST_KEY = "This is the first key: the loopback bootstrap is over, and from now on every call"
+            + " needs a key. Workers started without one are refused and claim nothing (queued work waits):"
+            + " restart them with RUNPLANE_API_KEY set to a key with the work scope"
+            + " (keys create --scopes work [--pipeline NAME]).";
+
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = "Creates a key and prints it (rpk_<id>_<secret>) on a line of its own: it is shown only once.")
     static final class Create implements Callable<Integer> {
@@ -104,6 +110,9 @@ public final class KeysCommand implements Runnable {
                 out.flush();
                 spec.commandLine().getErr().println("Created key " + created.getKey().getId()
                         + ". Keep the line above secret: the server stores only a hash and cannot show it again.");
+                if (!client.hasApiKey()) { // a keyless create succeeds only while no key exists
+                    spec.commandLine().getErr().println(FIRST_KEY);
+                }
                 return 0;
             });
         }

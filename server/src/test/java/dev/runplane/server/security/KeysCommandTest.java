@@ -56,10 +56,13 @@ class KeysCommandTest {
         assertEquals(0, first.code(), first.err());
         String admin = first.out().strip();
         assertTrue(TOKEN.matcher(admin).matches(), "one line with the key: " + first.out());
+        assertTrue(first.err().contains("This is the first key") && first.err().contains("RUNPLANE_API_KEY")
+                && first.err().contains("work scope"), "the first key says what it changes for workers: " + first.err());
 
         Result second = launch("keys", "create", "--server", server, "--api-key", admin, "--scopes", "run,read",
                 "--pipeline", "nightly", "--pipeline", "weekly", "--expires-in", "30d", "--description", "trigger");
         assertEquals(0, second.code(), second.err());
+        assertFalse(second.err().contains("first key"), "only the first key says so: " + second.err());
         String trigger = second.out().strip();
         var parts = TOKEN.matcher(trigger);
         assertTrue(parts.matches());

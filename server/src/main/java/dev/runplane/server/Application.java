@@ -10,7 +10,6 @@ import dev.runplane.server.core.Executions;
 import dev.runplane.server.core.KeyStore;
 import dev.runplane.server.core.LocalWorkSignals;
 import dev.runplane.server.core.Reaper;
-import dev.runplane.server.core.SignallingExecutionStore;
 import dev.runplane.server.core.WorkerSettings;
 import dev.runplane.server.core.Workers;
 import dev.runplane.server.store.CoalescingNotifier;
@@ -163,9 +162,11 @@ public final class Application implements AutoCloseable {
         // run empty claims (measured: 1.9 claim statements per execution under the worker benchmark).
         hub.onQueued(pipelines -> pipelines.forEach(workSignals::signal));
         PostgresExecutionQueries queries = new PostgresExecutionQueries(database.pool(), database.customPlans());
+        // The stores wake this replica's pollers themselves, once per commit that queued work.
         Executions executions = new Executions(
-                new SignallingExecutionStore(new PostgresExecutionStore(database.pool(), notifier), workSignals), queries);
-        PostgresWorkerStore workerStore = new PostgresWorkerStore(database.pool(), database.customPlans(), notifier);
+                new PostgresExecutionStore(database.pool(), notifier, workSignals), queries);
+        PostgresWorkerStore workerStore = new PostgresWorkerStore(database.pool(), database.customPlans(), notifier,
+                workSignals);
         Workers workers = new Workers(workerStore, workSignals, workerSettings);
         // Issue 7: keys, their admin service, and the interceptor in front of every call.
         KeyStore keys = new PostgresKeyStore(database.pool());
@@ -184,7 +185,7 @@ public final class Application implements AutoCloseable {
                 new ExecutionGrpcService(executions, config.limits(), new PostgresExecutionWatch(hub, database.pool())),
                 new WorkerGrpcService(workers, config.limits()),
                 new KeyGrpcService(keys, authenticator, Clock.systemUTC()));
-        Reaper reaper = new Reaper(workerStore, workSignals, workerSettings).start();
+        Reaper reaper = new Reaper(workerStore, workerSettings).start();
         RunplaneServer server;
         try {
             server = new RunplaneServer(transport, services, List.of(auth)).start();

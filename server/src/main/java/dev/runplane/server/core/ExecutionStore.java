@@ -4,7 +4,11 @@ import java.util.List;
 import java.util.UUID;
 import reactor.core.publisher.Mono;
 
-/** The durable state of executions. Every change is one transaction together with its event. */
+/**
+ * The durable state of executions. Every change is one transaction together with its event. A store
+ * wired to this replica's {@link WorkSignals} tells it, after each commit that queued work, which
+ * pipelines got how many executions: once per commit, however its answers are delivered.
+ */
 public interface ExecutionStore {
 
     /**

@@ -18,14 +18,13 @@ public final class Reaper implements AutoCloseable {
     static final int BATCH = 500;
 
     private final WorkerStore store;
-    private final WorkSignals signals;
     private final WorkerSettings settings;
     private final RepeatedFailureLog failures = new RepeatedFailureLog(log, "Reaper pass");
     private Disposable running;
 
-    public Reaper(WorkerStore store, WorkSignals signals, WorkerSettings settings) {
+    /** The store wakes the waiting pollers after each statement that requeued work. */
+    public Reaper(WorkerStore store, WorkerSettings settings) {
         this.store = store;
-        this.signals = signals;
         this.settings = settings;
     }
 
@@ -33,11 +32,6 @@ public final class Reaper implements AutoCloseable {
     public Mono<Integer> reapOnce() {
         return store.reap(settings, BATCH)
                 .expand(result -> result.changed() >= BATCH ? store.reap(settings, BATCH) : Mono.empty())
-                .doOnNext(result -> {
-                    if (result.requeued() > 0) {
-                        signals.signal(null);
-                    }
-                })
                 .map(WorkerStore.ReapResult::changed)
                 .reduce(0, Integer::sum);
     }

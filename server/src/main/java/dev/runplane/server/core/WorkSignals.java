@@ -7,8 +7,9 @@ import reactor.core.publisher.Mono;
 /**
  * Wake-ups for waiting pollers: "work may have been queued". A signal is only a hint to look at the
  * queue again, never the data, so a lost one costs at most the poller's fallback re-check.
- * Fed in-process (this replica queued work) and by the event hub for other replicas' changes (one
- * signal per pipeline per read of the log).
+ * Fed in-process by the stores (this replica queued work: one signal per pipeline per commit, with
+ * the number of executions) and by the event hub for other replicas' changes (one signal per
+ * pipeline per read of the log).
  * <p>
  * Pollers are grouped by the pipelines they poll; a signal of n executions wakes, per matching
  * group, as many waiters as it takes for their batch sizes to cover n (not all of them, which made

@@ -6,7 +6,8 @@ import reactor.core.publisher.Mono;
 /**
  * The worker side of the store. Every status change follows {@link Transitions} and commits with its
  * event row in one statement; every call that carries a lease changes nothing when the lease is stale
- * ({@link LeaseLostException}).
+ * ({@link LeaseLostException}). A statement that queues work again (a retry, the reaper's requeues)
+ * tells this replica's {@link WorkSignals} after its commit, as {@link ExecutionStore} does.
  */
 public interface WorkerStore {
 

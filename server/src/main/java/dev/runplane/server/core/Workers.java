@@ -88,12 +88,8 @@ public final class Workers {
         return store.completeAll(reports);
     }
 
-    /** Fails the attempt; when it goes back to the queue, waiting pollers are told. */
+    /** Fails the attempt; when it goes back to the queue, the store tells the waiting pollers. */
     public Mono<Execution> fail(WorkerReport report) {
-        return store.fail(report, settings).doOnNext(execution -> {
-            if (execution.status() == ExecutionStatus.QUEUED) {
-                signals.signal(execution.pipeline());
-            }
-        });
+        return store.fail(report, settings);
     }
 }

@@ -11,6 +11,7 @@ import dev.runplane.server.core.RequestIdConflictException;
 import dev.runplane.server.core.TransitionRefusedException;
 import dev.runplane.server.core.TransitionRequest;
 import dev.runplane.server.core.Transitions;
+import dev.runplane.server.core.WorkSignals;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Row;
@@ -29,7 +30,10 @@ import reactor.core.publisher.Mono;
 
 /**
  * The executions, their steps and their events in PostgreSQL. Each write is ONE statement (and so
- * one transaction): the row change and its event row commit together, or not at all.
+ * one transaction): the row change and its event row commit together, or not at all. After each
+ * commit that queued work, the store itself wakes this replica's pollers, once per commit
+ * ({@link QueuedSignals}): a single Run or transition for its execution, a group-committed Run
+ * statement for all of its Runs.
  */
 public final class PostgresExecutionStore implements ExecutionStore {
 
@@ -79,23 +83,29 @@ public final class PostgresExecutionStore implements ExecutionStore {
     private final ConnectionFactory connections;
     private final Map<Action, String> transitionSql = new EnumMap<>(Action.class);
     private final CoalescingNotifier notifier;
+    private final QueuedSignals signals;
     private final String insertSql;
     /** Concurrent Runs share one INSERT statement and one commit. */
     private final RunBatcher runs;
 
-    /** A store whose commits are announced by the database trigger, one NOTIFY per statement. */
+    /**
+     * A store whose commits are announced by the database trigger, one NOTIFY per statement, and
+     * wake no pollers in-process.
+     */
     public PostgresExecutionStore(ConnectionFactory connections) {
-        this(connections, null);
+        this(connections, null, null);
     }
 
     /**
-     * A store whose commits are announced by {@code notifier} (coalesced, after commit); its
-     * statements mark their transaction so that the trigger stays silent (V3 migration).
+     * A store whose commits are announced by {@code notifier} (coalesced, after commit; its
+     * statements mark their transaction so that the trigger stays silent, V3 migration), and whose
+     * commits that queue work tell {@code signals} (this replica's pollers); either may be null.
      */
-    public PostgresExecutionStore(ConnectionFactory connections, CoalescingNotifier notifier) {
+    public PostgresExecutionStore(ConnectionFactory connections, CoalescingNotifier notifier, WorkSignals signals) {
         this.connections = connections;
         this.notifier = notifier;
-        this.runs = new RunBatcher(connections, notifier,
+        this.signals = QueuedSignals.of(signals);
+        this.runs = new RunBatcher(connections, notifier, this.signals,
                 pending -> insert(pending.id(), pending.execution(), Action.ENQUEUE, null));
         // The event INSERT evaluates the mark before the statement ends, so before the trigger runs.
         this.insertSql = CoalescingNotifier.marked(INSERT_SQL, notifier);
@@ -126,7 +136,11 @@ public final class PostgresExecutionStore implements ExecutionStore {
         return create(n, MAX_CREATE_ATTEMPTS);
     }
 
-    /** The batchable ones are queued together at once, so that they share statements; see {@link #create}. */
+    /**
+     * The batchable ones are queued together at once, so that they share statements; see {@link #create}.
+     * The executions are created whether or not the caller still listens, so each answer's creation
+     * rules and announcement run as its commit answers, not when the caller gets round to reading it.
+     */
     @Override
     public List<Mono<Execution>> createAll(List<NewExecution> executions) {
         List<NewExecution> batchable = executions.stream().filter(RunBatcher::batchable).toList();
@@ -135,6 +149,11 @@ public final class PostgresExecutionStore implements ExecutionStore {
         return executions.stream()
                 .map(n -> RunBatcher.batchable(n) ? afterInsert(n, announced(inserted.next()), MAX_CREATE_ATTEMPTS)
                         : create(n))
+                .map(created -> {
+                    Mono<Execution> started = created.cache();
+                    started.subscribe(execution -> { }, error -> { }); // the caller reads the error from the cache
+                    return started;
+                })
                 .toList();
     }
 
@@ -184,7 +203,10 @@ public final class PostgresExecutionStore implements ExecutionStore {
                 .switchIfEmpty(Mono.defer(() -> create(n, attemptsLeft - 1)));
     }
 
-    /** One INSERT of the execution and its first event; empty when a unique index refused the row. */
+    /**
+     * One INSERT of the execution and its first event, one commit that signals its execution if
+     * queued; empty when a unique index refused the row.
+     */
     private Mono<Execution> insert(UUID id, NewExecution n, Action action, UUID duplicateOf) {
         ExecutionStatus status = Transitions.create(action);
         String reason = duplicateOf == null ? null
@@ -215,7 +237,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
                     .value(20, reason == null ? "" : reason, String.class);
             return Mono.from(statement.execute())
                     .flatMap(result -> Mono.from(result.map((row, meta) -> ExecutionReader.execution(new RowColumns(row)))));
-        }));
+        })).doOnNext(signals::committed);
     }
 
     @Override
@@ -249,7 +271,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
             return Mono.from(statement.execute())
                     .flatMap(result -> Mono.from(result.map((row, meta) -> outcome(row, request))))
                     .switchIfEmpty(Mono.error(() -> NotFoundException.execution(request.executionId())));
-        }));
+        })).doOnNext(signals::committed); // a RETRY queues it again
     }
 
     /** A transition's single result row: the changed execution, or the status that refused it. */

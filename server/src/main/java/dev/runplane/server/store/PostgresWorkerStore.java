@@ -16,6 +16,7 @@ import dev.runplane.server.core.NotFoundException;
 import dev.runplane.server.core.Step;
 import dev.runplane.server.core.TransitionRefusedException;
 import dev.runplane.server.core.Transitions;
+import dev.runplane.server.core.WorkSignals;
 import dev.runplane.server.core.WorkerReport;
 import dev.runplane.server.core.WorkerSettings;
 import dev.runplane.server.core.WorkerStore;
@@ -36,7 +37,9 @@ import reactor.core.publisher.Mono;
  * The worker side of the executions table. Like {@link PostgresExecutionStore}, every write is ONE
  * statement: the conditional UPDATE, its event rows and the step rows commit together. Every status
  * written comes from {@link Transitions} ({@link #statusCase}); a lease is checked in the same
- * statement that uses it, under the row lock, so a stale worker can never change anything.
+ * statement that uses it, under the row lock, so a stale worker can never change anything. A
+ * statement that queues work again (a retryable Fail, the reaper's retries) wakes this replica's
+ * pollers after its commit ({@link QueuedSignals}).
  */
 public final class PostgresWorkerStore implements WorkerStore {
 
@@ -322,26 +325,32 @@ public final class PostgresWorkerStore implements WorkerStore {
     /** For the reaper's sweep, whose plan depends on its values ({@link Database#customPlans}). */
     private final ConnectionFactory customPlans;
     private final CoalescingNotifier notifier;
+    private final QueuedSignals signals;
     private final CompleteBatcher completes;
     private final String claimSql;
     private final String heartbeatSql;
     private final String failSql;
     private final String reapSql;
 
-    /** A store whose commits are announced by the database trigger, one NOTIFY per statement. */
+    /**
+     * A store whose commits are announced by the database trigger, one NOTIFY per statement, and
+     * wake no pollers in-process.
+     */
     public PostgresWorkerStore(ConnectionFactory connections) {
-        this(connections, connections, null);
+        this(connections, connections, null, null);
     }
 
     /**
-     * A store whose commits are announced by {@code notifier}, coalesced, as {@link PostgresExecutionStore}'s.
+     * A store whose commits are announced by {@code notifier}, coalesced, and whose requeues tell
+     * {@code signals}, as {@link PostgresExecutionStore}'s (either may be null).
      * {@code customPlans}: connections that plan each statement for its values ({@link Database#customPlans}).
      */
     public PostgresWorkerStore(ConnectionFactory connections, ConnectionFactory customPlans,
-                               CoalescingNotifier notifier) {
+                               CoalescingNotifier notifier, WorkSignals signals) {
         this.connections = connections;
         this.customPlans = customPlans;
         this.notifier = notifier;
+        this.signals = QueuedSignals.of(signals);
         this.claimSql = CoalescingNotifier.marked(CLAIM_SQL, notifier);
         this.heartbeatSql = CoalescingNotifier.marked(HEARTBEAT_SQL, notifier);
         this.failSql = CoalescingNotifier.marked(FAIL_SQL, notifier);
@@ -413,11 +422,12 @@ public final class PostgresWorkerStore implements WorkerStore {
                 .toList();
     }
 
+    /** When the attempt goes back to the queue, this replica's waiting pollers are told. */
     @Override
     public Mono<Execution> fail(WorkerReport report, WorkerSettings settings) {
         long delay = report.retryDelay() != null ? report.retryDelay().toMillis()
                 : backoff(report.lease().attempt(), settings).toMillis();
-        return finish(failSql, report, Action.FAIL, delay, report.retryable());
+        return finish(failSql, report, Action.FAIL, delay, report.retryable()).doOnNext(signals::committed);
     }
 
     /** The delay before attempt n+1: base × 2^(n-1), at most the maximum. */
@@ -465,6 +475,9 @@ public final class PostgresWorkerStore implements WorkerStore {
                 .doOnNext(result -> {
                     if (result.changed() > 0) {
                         announce();
+                    }
+                    if (result.requeued() > 0) {
+                        signals.queuedUnknown(); // the sweep counts its requeues but does not name their pipelines
                     }
                 });
     }

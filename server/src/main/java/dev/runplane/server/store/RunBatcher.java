@@ -3,7 +3,6 @@ package dev.runplane.server.store;
 import dev.runplane.server.core.Action;
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.NewExecution;
-import dev.runplane.server.core.SignalBatch;
 import dev.runplane.server.core.Transitions;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
@@ -29,6 +28,10 @@ import reactor.core.publisher.Sinks;
  * active dedup_key) turned its row away, exactly as the single-row insert answers, so the store's
  * creation rules take over from there. A batch that fails as a whole (a constraint no validation
  * foresaw) is written again row by row, so a bad Run never fails its neighbours.
+ *
+ * <p>Each batch statement is one commit and wakes this replica's pollers once, per pipeline with its
+ * count ({@link QueuedSignals}), here, after the commit: not through its callers' answers, whose
+ * threads and operators are theirs.
  */
 final class RunBatcher {
 
@@ -64,15 +67,20 @@ final class RunBatcher {
 
     private final ConnectionFactory connections;
     private final CoalescingNotifier notifier;
+    private final QueuedSignals signals;
     private final String sql;
-    /** Writes one Run alone: for a batch that failed as a whole. Empty when a unique index refused it. */
+    /**
+     * Writes one Run alone, in its own commit, which it signals itself: for a batch that failed as a
+     * whole. Empty when a unique index refused it.
+     */
     private final Function<Pending, Mono<Execution>> single;
     private final GroupCommit<Pending> batches = new GroupCommit<>(MAX_IN_FLIGHT, RunBatcher::take, this::writeAndAnswer);
 
-    RunBatcher(ConnectionFactory connections, CoalescingNotifier notifier,
+    RunBatcher(ConnectionFactory connections, CoalescingNotifier notifier, QueuedSignals signals,
                Function<Pending, Mono<Execution>> single) {
         this.connections = connections;
         this.notifier = notifier;
+        this.signals = signals;
         this.sql = CoalescingNotifier.marked(BATCH_SQL.formatted(Transitions.create(Action.ENQUEUE).name(),
                 ExecutionReader.COLUMNS, ExecutionReader.STATE), notifier);
         this.single = single;
@@ -122,8 +130,13 @@ final class RunBatcher {
                     if (notifier != null && written.xid() != null) {
                         notifier.queued(written.xid()); // and signalled here, below
                     }
-                    // One commit: its Runs wake this replica's pollers with one signal per pipeline.
-                    SignalBatch.together(() -> deliver(batch, written.outcomes()));
+                    // One commit: its Runs wake this replica's pollers with one signal per pipeline,
+                    // before any caller has its answer (so an answered Run has been signalled).
+                    try {
+                        signals.committed(written.inserted());
+                    } finally {
+                        deliver(batch, written.outcomes()); // committed: the answers stand whatever a signal did
+                    }
                 })
                 .doOnError(error -> batch.forEach(p -> p.answer.tryEmitError(DatabaseErrors.translate(error))))
                 .onErrorResume(error -> Mono.empty())
@@ -136,15 +149,17 @@ final class RunBatcher {
 
     /**
      * What one statement wrote: the outcomes by Run id (an execution, an error, or nothing when a
-     * unique index refused the row) and the writing transaction (null when nothing was inserted, or
-     * the Runs were written one by one).
+     * unique index refused the row), the writing transaction (null when nothing was inserted, or
+     * the Runs were written one by one) and the executions that its one commit inserted (none when
+     * the Runs were written one by one: each of those commits signalled itself).
      */
-    private record Written(Map<UUID, Object> outcomes, Long xid) {
+    private record Written(Map<UUID, Object> outcomes, Long xid, List<Execution> inserted) {
 
         static Written of(List<Inserted> rows) {
             Map<UUID, Object> outcomes = new HashMap<>();
             rows.forEach(row -> outcomes.put(row.execution().id(), row.execution()));
-            return new Written(outcomes, rows.isEmpty() ? null : rows.get(0).xid());
+            return new Written(outcomes, rows.isEmpty() ? null : rows.get(0).xid(),
+                    rows.stream().map(Inserted::execution).toList());
         }
     }
 
@@ -207,7 +222,7 @@ final class RunBatcher {
                         .map(e -> Map.entry(p.id, (Object) e))
                         .onErrorResume(error -> Mono.just(Map.entry(p.id, DatabaseErrors.translate(error)))))
                 .collectMap(Map.Entry::getKey, Map.Entry::getValue)
-                .map(outcomes -> new Written(outcomes, null));
+                .map(outcomes -> new Written(outcomes, null, List.of()));
     }
 
     private static void deliver(List<Pending> batch, Map<UUID, Object> outcomes) {

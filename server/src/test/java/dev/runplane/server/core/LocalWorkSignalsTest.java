@@ -2,7 +2,6 @@ package dev.runplane.server.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.runplane.server.testing.RecordingSignals;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
 import reactor.test.StepVerifier;
 
-/** Waiters wake on their group's signal (each wait allows 30 s; each check fails after 5 s); merged signals. */
+/** Waiters wake on their group's signal (each wait allows 30 s; each check fails after 5 s). */
 class LocalWorkSignalsTest {
 
     @Test
@@ -68,21 +67,5 @@ class LocalWorkSignalsTest {
         signals.signal("n"); // 1 more: one waiter
         assertEquals(3, woken.get());
         waiters.forEach(Disposable::dispose);
-    }
-
-    @Test
-    void signalsRaisedTogetherAreSentOncePerPipelineWithTheirCount() {
-        RecordingSignals recording = new RecordingSignals();
-        List<String> sent = recording.sent();
-        SignalBatch.together(() -> {
-            SignalBatch.signal(recording, "a");
-            SignalBatch.signal(recording, "b");
-            SignalBatch.signal(recording, "a");
-            SignalBatch.together(() -> SignalBatch.signal(recording, "a")); // nested: still this batch
-            assertEquals(List.of(), sent, "nothing is sent before the batch ends");
-        });
-        assertEquals(List.of("a x 3", "b x 1"), sent);
-        SignalBatch.signal(recording, "c"); // outside a batch: at once
-        assertEquals(List.of("a x 3", "b x 1", "c x 1"), sent);
     }
 }

@@ -5,7 +5,6 @@ import dev.runplane.server.core.ExecutionMode;
 import dev.runplane.server.core.ExecutionStatus;
 import dev.runplane.server.core.ExecutionStore;
 import dev.runplane.server.core.NewExecution;
-import dev.runplane.server.core.SignallingExecutionStore;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.testing.RecordingSignals;
 import dev.runplane.server.testing.TestPostgres;
@@ -16,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,6 +25,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Group commit of Runs on a real PostgreSQL: many concurrent Runs, fewer statements, each its own answer. */
@@ -54,7 +55,7 @@ class RunBatcherTest {
     @Test
     void concurrentRunsShareStatementsAndEachGetsItsOwnExecution() throws Exception {
         RecordingSignals signals = new RecordingSignals();
-        ExecutionStore signalling = new SignallingExecutionStore(store, signals);
+        ExecutionStore signalling = new PostgresExecutionStore(database.pool(), null, signals);
         List<Mono<Execution>> runs = new ArrayList<>();
         for (int i = 0; i < 400; i++) {
             runs.add(signalling.create(run("batch", "{\"i\":" + i + "}")).subscribeOn(Schedulers.parallel()));
@@ -77,7 +78,7 @@ class RunBatcherTest {
         long transactions = count("SELECT count(DISTINCT ev.xid) FROM execution_events ev"
                 + " JOIN executions x ON x.id = ev.execution_id WHERE x.pipeline = 'batch'");
         assertTrue(transactions < 400, "transactions for 400 concurrent Runs: " + transactions);
-        // Pollers are woken once per commit, for all of its executions (SignalBatch).
+        // Pollers are woken once per commit, for all of its executions (QueuedSignals).
         assertEquals(transactions, signals.sent().size(), "one signal per commit");
         assertEquals(400, signals.sent().stream()
                 .mapToInt(sent -> Integer.parseInt(sent.substring("batch x ".length()))).sum());
@@ -86,7 +87,7 @@ class RunBatcherTest {
     @Test
     void runsCreatedTogetherFillWholeStatementsAndAnswerInOrder() {
         RecordingSignals signals = new RecordingSignals();
-        ExecutionStore signalling = new SignallingExecutionStore(store, signals);
+        ExecutionStore signalling = new PostgresExecutionStore(database.pool(), null, signals);
         List<NewExecution> runs = new ArrayList<>();
         for (int i = 0; i < 250; i++) {
             runs.add(run("together", "{\"i\": " + i + "}"));
@@ -101,6 +102,51 @@ class RunBatcherTest {
                 "250 Runs handed over together: statements of 100, 100 and 50");
         assertEquals(List.of("together x 100", "together x 100", "together x 50"),
                 signals.sent().stream().sorted().toList(), "one signal per commit");
+    }
+
+    /**
+     * Issue 18: signals once went through the answers (a ThreadLocal batch that their delivery had to
+     * fill on the writing thread), so one {@code publishOn} in the path made a signal per Run. Here
+     * every answer continues on another thread, and the commits still signal once each.
+     */
+    @Test
+    void batchesStillCoalesceWhenAnswersAreDeliveredOnAnotherThread() {
+        RecordingSignals signals = new RecordingSignals();
+        ExecutionStore signalling = new PostgresExecutionStore(database.pool(), null, signals);
+        Set<String> answeredOn = ConcurrentHashMap.newKeySet();
+        List<Mono<Execution>> runs = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            runs.add(signalling.create(run("hop", "{\"i\":" + i + "}"))
+                    .publishOn(Schedulers.parallel())
+                    .doOnNext(e -> answeredOn.add(Thread.currentThread().getName()))
+                    .subscribeOn(Schedulers.parallel()));
+        }
+        assertEquals(400, Flux.merge(runs).collectList().block().size());
+
+        assertFalse(answeredOn.isEmpty());
+        assertTrue(answeredOn.stream().allMatch(name -> name.startsWith("parallel-")),
+                "every answer was delivered on another thread than the commit's: " + answeredOn);
+        assertTrue(signals.threads().stream().noneMatch(name -> name.startsWith("parallel-")),
+                "signals are sent where the commit answers, not where its answers go: " + signals.threads());
+        long transactions = count("SELECT count(DISTINCT ev.xid) FROM execution_events ev"
+                + " JOIN executions x ON x.id = ev.execution_id WHERE x.pipeline = 'hop'");
+        assertTrue(transactions < 400, "transactions for 400 concurrent Runs: " + transactions);
+        assertEquals(transactions, signals.sent().size(), "one signal per commit, not one per Run");
+        assertEquals(400, signals.sent().stream()
+                .mapToInt(sent -> Integer.parseInt(sent.substring("hop x ".length()))).sum());
+    }
+
+    @Test
+    void oneCommitSignalsEachOfItsPipelinesOnceWithItsCount() {
+        RecordingSignals signals = new RecordingSignals();
+        ExecutionStore signalling = new PostgresExecutionStore(database.pool(), null, signals);
+        List<NewExecution> runs = List.of(run("mixed-a", "{}"), run("mixed-b", "{}"), run("mixed-a", "{}"),
+                run("mixed-a", "{}"));
+        assertEquals(4, Flux.concat(signalling.createAll(runs)).collectList().block().size());
+
+        assertEquals(1, count("SELECT count(DISTINCT ev.xid) FROM execution_events ev"
+                + " JOIN executions x ON x.id = ev.execution_id WHERE x.pipeline LIKE 'mixed-%'"), "one commit");
+        assertEquals(List.of("mixed-a x 3", "mixed-b x 1"), signals.sent().stream().sorted().toList());
     }
 
     @Test

@@ -7,13 +7,19 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import reactor.core.publisher.Mono;
 
-/** {@link WorkSignals} that only records the signals sent, as "pipeline x count". */
+/** {@link WorkSignals} that only records the signals sent, as "pipeline x count", and their threads. */
 public final class RecordingSignals implements WorkSignals {
 
     private final List<String> sent = new CopyOnWriteArrayList<>();
+    private final List<String> threads = new CopyOnWriteArrayList<>();
 
     public List<String> sent() {
         return sent;
+    }
+
+    /** The name of the thread that sent each signal, in the order of {@link #sent}. */
+    public List<String> threads() {
+        return threads;
     }
 
     @Override
@@ -23,6 +29,7 @@ public final class RecordingSignals implements WorkSignals {
 
     @Override
     public void signal(String pipeline, int count) {
+        threads.add(Thread.currentThread().getName());
         sent.add(pipeline + " x " + count);
     }
 

@@ -16,7 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -107,11 +109,7 @@ class CompleteSenderTest {
         FirstCallHeld(RuntimeException failWith) throws InterruptedException {
             server.failWith = failWith;
             threads.addAll(slots(sender, List.of("first"), 0, outcomes));
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (server.calls.isEmpty()) {
-                assertTrue(System.nanoTime() < deadline, "the first call never started");
-                Thread.sleep(1); // polling a condition with a deadline
-            }
+            awaitUntil(() -> !server.calls.isEmpty(), () -> "the first call never started");
         }
 
         /** Starts slots for these ids and waits until all of them (and any queued before) are queued. */
@@ -130,10 +128,18 @@ class CompleteSenderTest {
     }
 
     private static void awaitQueued(CompleteSender sender, int n) throws InterruptedException {
+        awaitUntil(() -> sender.queued() >= n, () -> "queued " + sender.queued() + " of " + n);
+    }
+
+    /**
+     * Polls {@code condition} for 20 s at most. This module cannot see the server's test helper
+     * (testing/Eventually, which the server module's tests use): its two waits share this one loop.
+     */
+    private static void awaitUntil(BooleanSupplier condition, Supplier<String> failure) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (sender.queued() < n) {
-            assertTrue(System.nanoTime() < deadline, "queued " + sender.queued() + " of " + n);
-            Thread.sleep(1); // polling a condition with a deadline
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, failure);
+            Thread.sleep(1); // the wait for the condition, re-checked every millisecond
         }
     }
 

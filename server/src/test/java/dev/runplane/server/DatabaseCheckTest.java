@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.runplane.server.testing.Eventually;
 import io.grpc.protobuf.services.HealthStatusManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
@@ -54,10 +54,7 @@ class DatabaseCheckTest {
     }
 
     private static void awaitPings(AtomicInteger pings, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (pings.get() < count && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(5); // polling a condition with a deadline
-        }
+        Eventually.within(Duration.ofSeconds(10), () -> pings.get() >= count);
         assertTrue(pings.get() >= count, "pinged " + pings.get() + " times");
     }
 }

@@ -4,6 +4,7 @@ import com.google.protobuf.util.Durations;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.core.ApiKeyTokens;
 import dev.runplane.server.core.WorkerSettings;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.Keys;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
@@ -38,7 +39,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue 17, item 14: the history says who made each change, in the forms of docs/events.md:
@@ -128,11 +128,7 @@ class EventActorTest {
     }
 
     private static void await(String what, Supplier<Boolean> condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.get()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-            Thread.sleep(20); // polling a condition with a deadline
-        }
+        Eventually.await(Duration.ofSeconds(20), what, condition::get);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.runplane.server.api;
 
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionFilter;
@@ -7,7 +8,6 @@ import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.SearchRequest;
 import dev.runplane.v1.SearchResponse;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -104,13 +104,11 @@ class SearchPagingStabilityTest {
     }
 
     private static void awaitAtLeast(AtomicInteger counter, int count, Future<?> inserting) throws Exception {
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
-        while (counter.get() < count) {
-            if (inserting.isDone()) {
-                inserting.get(); // throws what stopped the inserter
-            }
-            assertTrue(Instant.now().isBefore(deadline), "the inserter made no progress");
-            TimeUnit.MILLISECONDS.sleep(5);
+        // Up to 20 s, or until the inserter stops (then at once, with what stopped it).
+        Eventually.within(Duration.ofSeconds(20), () -> counter.get() >= count || inserting.isDone());
+        if (counter.get() < count && inserting.isDone()) {
+            inserting.get(); // throws what stopped the inserter
         }
+        assertTrue(counter.get() >= count, "the inserter made no progress");
     }
 }

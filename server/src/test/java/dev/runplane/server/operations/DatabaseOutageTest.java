@@ -2,6 +2,7 @@ package dev.runplane.server.operations;
 
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.ExecutionFilter;
@@ -37,7 +38,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,10 +81,8 @@ class DatabaseOutageTest {
                 assertTrue(i < 30, "the watcher receives events");
                 warmUp.add(UUID.fromString(ExecutionServiceGrpc.newBlockingStub(server.channel())
                         .run(RunRequest.newBuilder().setPipeline("outage").build()).getExecution().getId()));
-                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-                while (watcher.sequences().isEmpty() && System.nanoTime() < until) {
-                    pause(20); // polling with a deadline; if it joined late, it sees the next Run
-                }
+                // Up to 1 s for this Run's event; if it joined late, it sees the next Run.
+                Eventually.within(Duration.ofSeconds(1), () -> !watcher.sequences().isEmpty());
             }
             for (int i = 0; i < 8; i++) {
                 clients.submit(() -> {
@@ -98,20 +96,21 @@ class DatabaseOutageTest {
                             failures.computeIfAbsent(e.getStatus().getCode(), c -> new AtomicLong()).incrementAndGet();
                             slowestFailureMillis.accumulateAndGet(
                                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), Math::max);
-                            pause(50); // a client's back-off before it retries
+                            pause(50); // a client's back-off before it retries (not a poll)
                         }
                     }
                     return null;
                 });
             }
-            await("runs succeed before the outage", () -> acknowledged.size() >= 50, Duration.ofSeconds(30));
+            Eventually.await(Duration.ofSeconds(30), "runs succeed before the outage", () -> acknowledged.size() >= 50);
             assertEquals(ServingStatus.SERVING, health(server));
 
             postgres.close();
             Instant stoppedAt = Instant.now();
-            await("health NOT_SERVING while the database is down",
-                    () -> health(server) == ServingStatus.NOT_SERVING, Duration.ofSeconds(10));
-            await("Runs answer UNAVAILABLE", () -> failures.containsKey(Status.Code.UNAVAILABLE), Duration.ofSeconds(10));
+            Eventually.await(Duration.ofSeconds(10), "health NOT_SERVING while the database is down",
+                    () -> health(server) == ServingStatus.NOT_SERVING);
+            Eventually.await(Duration.ofSeconds(10), "Runs answer UNAVAILABLE",
+                    () -> failures.containsKey(Status.Code.UNAVAILABLE));
             int beforeRestart = acknowledged.size();
             // A watch opened (or resumed) while the database is down fails fast with UNAVAILABLE, not INTERNAL.
             long resumeFrom = watcher.sequences().get(watcher.sequences().size() - 1);
@@ -125,12 +124,14 @@ class DatabaseOutageTest {
                             .watchExecution(WatchExecutionRequest.newBuilder().setId(warmUp.get(0).toString()).build())
                             .hasNext());
             assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused.toString());
-            Thread.sleep(Math.max(0, 10_000 - Duration.between(stoppedAt, Instant.now()).toMillis())); // the outage itself
+            // The outage itself, 10 s from the stop: not a poll, nothing to wait for but its length.
+            Thread.sleep(Math.max(0, 10_000 - Duration.between(stoppedAt, Instant.now()).toMillis()));
 
             postgres = startPostgres(dataDir, port);
-            await("health SERVING again", () -> health(server) == ServingStatus.SERVING, Duration.ofSeconds(30));
-            await("runs succeed after the outage", () -> acknowledged.size() >= beforeRestart + 50,
-                    Duration.ofSeconds(30));
+            Eventually.await(Duration.ofSeconds(30), "health SERVING again",
+                    () -> health(server) == ServingStatus.SERVING);
+            Eventually.await(Duration.ofSeconds(30), "runs succeed after the outage",
+                    () -> acknowledged.size() >= beforeRestart + 50);
             stop.set(true);
             clients.shutdown();
             assertTrue(clients.awaitTermination(30, TimeUnit.SECONDS));
@@ -175,12 +176,12 @@ class DatabaseOutageTest {
             }
         }
         long last = log.get(log.size() - 1);
-        await("the watcher reaches the end of the log", () -> {
+        Eventually.await(Duration.ofSeconds(30), "the watcher reaches the end of the log", () -> {
             // A stream that ended otherwise than UNAVAILABLE is not resumed: say how, at once.
             assertEquals(Set.of(), watcher.otherEnds(), "the watcher's streams ended otherwise");
             List<Long> seen = watcher.sequences();
             return !seen.isEmpty() && seen.get(seen.size() - 1) == last;
-        }, Duration.ofSeconds(30));
+        });
         watcher.stop();
         List<Long> seen = watcher.sequences();
         assertEquals(log.subList(log.indexOf(seen.get(0)), log.size()), seen, "in log order, each event once");
@@ -287,16 +288,7 @@ class DatabaseOutageTest {
         }
     }
 
-    static void await(String what, BooleanSupplier condition, Duration timeout) throws InterruptedException {
-        Instant deadline = Instant.now().plus(timeout);
-        while (!condition.getAsBoolean()) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("timed out waiting: " + what);
-            }
-            Thread.sleep(50); // polling a condition with a deadline
-        }
-    }
-
+    /** A client's deliberate back-off, the thing a retrying client does: not a wait for a condition. */
     private static void pause(long millis) {
         try {
             Thread.sleep(millis);

@@ -2,6 +2,7 @@ package dev.runplane.server.operations;
 
 import dev.runplane.server.Application;
 import dev.runplane.server.ServerConfig;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.ServerProcess;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.ExecutionServiceGrpc;
@@ -73,30 +74,29 @@ class EmbeddedDatabaseRecoveryTest {
                                     .run(RunRequest.newBuilder().setPipeline("crash").build()).getExecution().getId());
                         } catch (StatusRuntimeException e) {
                             failures.computeIfAbsent(e.getStatus().getCode(), c -> new AtomicLong()).incrementAndGet();
-                            pause(50); // a client's back-off before it retries
+                            pause(50); // a client's back-off before it retries (not a poll)
                         }
                     }
                     return null;
                 }));
             }
-            DatabaseOutageTest.await("Runs succeed before the kill", () -> acknowledged.size() >= 100,
-                    Duration.ofSeconds(30));
+            Eventually.await(Duration.ofSeconds(30), "Runs succeed before the kill", () -> acknowledged.size() >= 100);
             assertEquals(ServingStatus.SERVING, health(server));
 
             long killed = postmasterPid().orElseThrow();
             // SIGKILL (destroyForcibly on Linux): PostgreSQL gets no chance to shut down cleanly.
             assertTrue(ProcessHandle.of(killed).orElseThrow().destroyForcibly(), "SIGKILL sent to " + killed);
             Instant killedAt = Instant.now();
-            DatabaseOutageTest.await("a new postmaster runs on the data directory", () -> {
+            Eventually.await(Duration.ofSeconds(30), "a new postmaster runs on the data directory", () -> {
                 OptionalLong now = postmasterPid();
                 return now.isPresent() && now.getAsLong() != killed
                         && ProcessHandle.of(now.getAsLong()).map(ProcessHandle::isAlive).orElse(false);
-            }, Duration.ofSeconds(30));
+            });
             int beforeRecovery = acknowledged.size();
             Duration left = Duration.ofSeconds(30).minus(Duration.between(killedAt, Instant.now()));
-            DatabaseOutageTest.await("health SERVING and Runs succeed within 30 s of the kill",
-                    () -> health(server) == ServingStatus.SERVING && acknowledged.size() >= beforeRecovery + 20,
-                    left.isNegative() ? Duration.ZERO : left);
+            Eventually.await(left.isNegative() ? Duration.ZERO : left,
+                    "health SERVING and Runs succeed within 30 s of the kill",
+                    () -> health(server) == ServingStatus.SERVING && acknowledged.size() >= beforeRecovery + 20);
             assertTrue(server.app().operations().databaseUp(), "the server's own database watch agrees");
 
             stop.set(true);
@@ -128,7 +128,7 @@ class EmbeddedDatabaseRecoveryTest {
         try {
             killed = postmasterPid().orElseThrow();
             ProcessHandle.of(killed).orElseThrow().destroyForcibly();
-            DatabaseOutageTest.await("the postmaster is gone", () -> !running(killed), Duration.ofSeconds(10));
+            Eventually.await(Duration.ofSeconds(10), "the postmaster is gone", () -> !running(killed));
         } finally {
             app.close();
         }
@@ -168,16 +168,18 @@ class EmbeddedDatabaseRecoveryTest {
                 public void onCompleted() {
                 }
             });
-            DatabaseOutageTest.await("the stream is open", () -> !seen.isEmpty(), Duration.ofSeconds(10));
+            Eventually.await(Duration.ofSeconds(10), "the stream is open", () -> !seen.isEmpty());
             long postmaster = postmasterPid().orElseThrow();
             server.process().destroy(); // SIGTERM
-            DatabaseOutageTest.await("the drain began", () -> seen.contains(ServingStatus.NOT_SERVING),
-                    Duration.ofSeconds(10));
-            Instant drainBegan = Instant.now();
-            while (server.process().isAlive() && Duration.between(drainBegan, Instant.now()).toMillis() < 2_000) {
-                assertTrue(running(postmaster), "PostgreSQL runs while calls drain:\n" + server.log());
-                Thread.sleep(50); // sampling during the drain, bounded by its 3 s
-            }
+            Eventually.await(Duration.ofSeconds(10), "the drain began",
+                    () -> seen.contains(ServingStatus.NOT_SERVING));
+            // For 2 s of the 3 s drain (or until the server has gone), PostgreSQL keeps running.
+            Eventually.holds(Duration.ofSeconds(2), "PostgreSQL runs while calls drain", () -> {
+                if (server.process().isAlive()) {
+                    assertTrue(running(postmaster), "PostgreSQL runs while calls drain:\n" + server.log());
+                }
+                return true;
+            });
             assertTrue(server.process().waitFor(60, TimeUnit.SECONDS), "the server stopped");
             assertFalse(running(postmaster), "the postmaster stopped");
             OptionalLong left = postmasterPid();
@@ -224,6 +226,7 @@ class EmbeddedDatabaseRecoveryTest {
         }
     }
 
+    /** A client's deliberate back-off, the thing a retrying client does: not a wait for a condition. */
     private static void pause(long millis) {
         try {
             Thread.sleep(millis);

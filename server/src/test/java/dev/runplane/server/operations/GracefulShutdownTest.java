@@ -7,6 +7,7 @@ import dev.runplane.server.ServerConfig;
 import dev.runplane.server.store.DatabaseAddress;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.StreamRecorder;
 import dev.runplane.server.testing.ServerProcess;
 import dev.runplane.server.testing.TestServer;
@@ -76,7 +77,7 @@ class GracefulShutdownTest {
                     healthStreamEnded.set(true);
                 }
             });
-            DatabaseOutageTest.await("the health stream is open", () -> !healthSeen.isEmpty(), Duration.ofSeconds(10));
+            Eventually.await(Duration.ofSeconds(10), "the health stream is open", () -> !healthSeen.isEmpty());
             // 50 watch streams on the replica that will stop; each has seen a first event (its resume point).
             List<StreamRecorder<WatchExecutionsResponse>> watchers = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
@@ -91,10 +92,8 @@ class GracefulShutdownTest {
             for (int i = 0; watchers.stream().anyMatch(w -> w.values().isEmpty()); i++) {
                 assertTrue(i < 30, "every watcher receives events");
                 stored.add(blocking.run(RunRequest.newBuilder().setPipeline("deploy").build()).getExecution().getId());
-                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-                while (watchers.stream().anyMatch(w -> w.values().isEmpty()) && System.nanoTime() < until) {
-                    Thread.sleep(20); // polling with a deadline; a watcher that joined late sees the next Run
-                }
+                // Up to 1 s for this Run's event; a watcher that joined late sees the next Run.
+                Eventually.within(Duration.ofSeconds(1), () -> watchers.stream().noneMatch(w -> w.values().isEmpty()));
             }
             List<ListenableFuture<RunResponse>> runs = new ArrayList<>();
             ExecutionServiceGrpc.ExecutionServiceFutureStub stub = ExecutionServiceGrpc.newFutureStub(channel);
@@ -132,7 +131,7 @@ class GracefulShutdownTest {
                 }
             }
             watchersResumeOnTheOtherReplicaWithoutGaps(watchers, other, database);
-            DatabaseOutageTest.await("the health stream ended", healthStreamEnded::get, Duration.ofSeconds(10));
+            Eventually.await(Duration.ofSeconds(10), "the health stream ended", healthStreamEnded::get);
             assertEquals("SERVING", healthSeen.get(0));
             assertTrue(healthSeen.contains("NOT_SERVING"), "health went NOT_SERVING before the end: " + healthSeen);
             String text = server.log();
@@ -168,9 +167,9 @@ class GracefulShutdownTest {
                 public void onCompleted() {
                 }
             });
-            DatabaseOutageTest.await("the stream is open", () -> !healthSeen.isEmpty(), Duration.ofSeconds(10));
+            Eventually.await(Duration.ofSeconds(10), "the stream is open", () -> !healthSeen.isEmpty());
             process.destroy(); // first SIGTERM: graceful
-            DatabaseOutageTest.await("the drain began", () -> healthSeen.contains("NOT_SERVING"), Duration.ofSeconds(10));
+            Eventually.await(Duration.ofSeconds(10), "the drain began", () -> healthSeen.contains("NOT_SERVING"));
             assertTrue(process.isAlive(), "still draining");
             process.destroy(); // second SIGTERM: at once
             assertTrue(process.waitFor(30, TimeUnit.SECONDS), "stopped long before the 120 s drain time");

@@ -3,6 +3,7 @@ package dev.runplane.server.operations;
 import dev.runplane.server.Application;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestPostgres;
 import com.google.protobuf.util.Durations;
 import dev.runplane.v1.CompleteRequest;
@@ -54,15 +55,8 @@ class MetricsTest {
 
     /** Scrapes until the gauge shows {@code expected} (a stream joins the hub asynchronously). */
     private static void awaitGauge(Application app, Pattern pattern, double expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            String body = scrape(app);
-            if (gauge(pattern, body) == expected) {
-                return;
-            }
-            assertTrue(System.nanoTime() < deadline, "expected " + expected + " in\n" + body);
-            Thread.sleep(20);
-        }
+        Eventually.await(Duration.ofSeconds(10), expected + " in the scrape", () -> scrape(app),
+                body -> gauge(pattern, body) == expected);
     }
 
     @Test
@@ -154,13 +148,9 @@ class MetricsTest {
         }
         try (Application app = Application.start(config, OperationsConfig.defaults().withMetricsPort(0))) {
             // The first refresh runs as the server starts; scrape until it has published.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            String body = scrape(app);
-            while (!(body.contains("runplane_executions{status=\"SUCCEEDED\"}")
-                    && body.contains("runplane_executions{status=\"RUNNING\"}")) && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-                body = scrape(app);
-            }
+            String body = Eventually.await(Duration.ofSeconds(10), "the first refresh in the scrape", () -> scrape(app),
+                    scraped -> scraped.contains("runplane_executions{status=\"SUCCEEDED\"}")
+                            && scraped.contains("runplane_executions{status=\"RUNNING\"}"));
             for (String status : new String[] {"QUEUED", "RUNNING", "SUCCEEDED"}) {
                 assertEquals(1.0, gauge(Pattern.compile("(?m)^runplane_executions\\{status=\"" + status
                         + "\"} (\\S+)$"), body), status);

@@ -1,5 +1,6 @@
 package dev.runplane.server.security;
 
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.Keys;
 import io.grpc.Channel;
 import io.grpc.StatusRuntimeException;
@@ -7,7 +8,8 @@ import io.grpc.reflection.v1.ServerReflectionGrpc;
 import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.stub.StreamObserver;
-import java.time.Instant;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -45,19 +47,11 @@ final class OpenStream implements AutoCloseable {
 
     /** Opens streams until one is accepted (a freed slot is released asynchronously), within 10 s. */
     static OpenStream awaitAccepted(Channel channel, String token) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(10);
-        while (true) {
+        return Eventually.awaitPresent(Duration.ofSeconds(10), "a reflection stream accepted", () -> {
             OpenStream stream = new OpenStream(channel, token);
-            try {
-                stream.awaitFirstAnswer();
-                return stream;
-            } catch (Exception e) {
-                if (Instant.now().isAfter(deadline)) {
-                    throw e;
-                }
-                Thread.sleep(20); // retrying a condition with a deadline
-            }
-        }
+            stream.awaitFirstAnswer(); // a refused stream throws: not yet, open another
+            return Optional.of(stream);
+        });
     }
 
     void awaitFirstAnswer() throws Exception {

@@ -5,6 +5,7 @@ import com.google.protobuf.Value;
 import dev.runplane.server.Application;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.Keys;
 import dev.runplane.server.testing.TestCertificates;
 import dev.runplane.server.testing.TestPostgres;
@@ -22,6 +23,7 @@ import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -139,22 +141,10 @@ class WorkerOverTlsTest {
 
     private static Execution awaitExecution(ExecutionServiceGrpc.ExecutionServiceBlockingStub executions, String id,
                                             Predicate<Execution> condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            Execution e = get(executions, id);
-            if (condition.test(e)) {
-                return e;
-            }
-            assertTrue(System.nanoTime() < deadline, "timed out; last seen " + e.getStatus() + " " + e.getError());
-            Thread.sleep(50);
-        }
+        return Eventually.await(Duration.ofSeconds(30), "execution " + id, () -> get(executions, id), condition);
     }
 
     private static void await(BooleanSupplier condition, String message) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, message);
-            Thread.sleep(20);
-        }
+        Eventually.await(Duration.ofSeconds(30), message, condition::getAsBoolean);
     }
 }

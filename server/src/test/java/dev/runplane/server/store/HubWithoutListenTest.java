@@ -5,6 +5,7 @@ import dev.runplane.server.core.ExecutionStatus;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.WatchFilter;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -47,10 +48,7 @@ class HubWithoutListenTest {
             LinkedBlockingQueue<Set<String>> queued = new LinkedBlockingQueue<>();
             hub.onQueued(queued::add);
             hub.start();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (hub.connects() == 0 && System.nanoTime() < deadline) {
-                TimeUnit.MILLISECONDS.sleep(5); // polling a condition with a deadline
-            }
+            Eventually.within(Duration.ofSeconds(10), () -> hub.connects() != 0);
             assertEquals(1, hub.connects());
             assertFalse(hub.listening(), "LISTEN was refused");
 

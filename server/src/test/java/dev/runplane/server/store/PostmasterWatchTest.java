@@ -1,5 +1,6 @@
 package dev.runplane.server.store;
 
+import dev.runplane.server.testing.Eventually;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -42,11 +43,8 @@ class PostmasterWatchTest {
                 pid = Long.parseLong(out.readLine().trim());
             }
             ProcessHandle zombie = ProcessHandle.of(pid).orElseThrow();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (!Files.readString(Path.of("/proc", Long.toString(pid), "stat")).contains(") Z ")) {
-                assertTrue(System.nanoTime() < deadline, "the child became a zombie");
-                Thread.sleep(10); // polling the process state with a deadline
-            }
+            Eventually.await(Duration.ofSeconds(5), "the child became a zombie",
+                    () -> Files.readString(Path.of("/proc", Long.toString(pid), "stat")).contains(") Z "));
             assertTrue(zombie.isAlive(), "ProcessHandle counts a zombie as alive");
             assertFalse(Postmaster.running(zombie));
             assertTrue(Postmaster.running(ProcessHandle.current()));

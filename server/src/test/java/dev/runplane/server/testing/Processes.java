@@ -29,15 +29,8 @@ public final class Processes {
         }
     }
 
-    /** Waits (polling /proc with a deadline) until {@code pid} is gone; false if it still runs at the deadline. */
+    /** Waits until {@code pid} is gone; false if it still runs at the deadline. */
     public static boolean awaitGone(long pid, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (alive(pid)) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            Thread.sleep(50); // polling /proc with a deadline
-        }
-        return true;
+        return Eventually.within(timeout, () -> !alive(pid));
     }
 }

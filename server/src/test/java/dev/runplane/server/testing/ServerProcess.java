@@ -6,10 +6,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -48,20 +48,22 @@ public final class ServerProcess {
                 .collect(Collectors.joining(File.pathSeparator));
     }
 
-    /** Waits (polling the log, with a deadline) until the server says which port it listens on. */
+    /** Waits (60 s at most) until the server says which port it listens on. */
     public int awaitPort() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            Matcher m = LISTENING.matcher(log());
-            if (m.find()) {
-                return Integer.parseInt(m.group(1));
+        boolean said = Eventually.within(Duration.ofSeconds(60), () -> {
+            if (LISTENING.matcher(log()).find()) {
+                return true;
             }
             if (!process.isAlive()) {
                 throw new AssertionError("server exited: " + log());
             }
-            Thread.sleep(50); // polling the log with a deadline
+            return false;
+        });
+        Matcher m = LISTENING.matcher(log());
+        if (!said || !m.find()) {
+            throw new AssertionError("server did not start: " + log());
         }
-        throw new AssertionError("server did not start: " + log());
+        return Integer.parseInt(m.group(1));
     }
 
     /** What the server has printed so far. */

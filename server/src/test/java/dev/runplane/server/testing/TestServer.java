@@ -11,6 +11,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -91,10 +92,7 @@ public final class TestServer implements AutoCloseable {
 
     /** Waits (60 s at most) until this server's event hub has exactly {@code count} watchers. */
     public void awaitWatchers(int count) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (app.eventHub().watchers() != count && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(2); // polling a condition with a deadline
-        }
+        Eventually.within(Duration.ofSeconds(60), () -> app.eventHub().watchers() == count);
         org.junit.jupiter.api.Assertions.assertEquals(count, app.eventHub().watchers(), "watchers of the event hub");
     }
 

@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.runplane.server.store.EventHub;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -45,10 +47,7 @@ class HubReconnectBackoffTest {
 
     /** Waits until the hub has opened {@code connects} connections and listens on the last one. */
     private static void awaitListening(EventHub hub, long connects, long millis) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        while (!(hub.connects() >= connects && hub.listening()) && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(5); // polling a condition with a deadline
-        }
+        Eventually.within(Duration.ofMillis(millis), () -> hub.connects() >= connects && hub.listening());
         assertTrue(hub.connects() >= connects && hub.listening(), "the hub listens on connection " + connects);
     }
 }

@@ -4,6 +4,7 @@ import com.google.rpc.ErrorInfo;
 import dev.runplane.server.Application;
 import dev.runplane.server.ServerConfig;
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.StreamRecorder;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.Transitioner;
@@ -115,10 +116,7 @@ class SlowWatcherTest {
     }
 
     private static void awaitWatchers(Application app, int count) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (app.eventHub().watchers() != count && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(10); // polling a condition with a deadline
-        }
+        Eventually.within(WAIT, () -> app.eventHub().watchers() == count);
         assertEquals(count, app.eventHub().watchers());
     }
 }

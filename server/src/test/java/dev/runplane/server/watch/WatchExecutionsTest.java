@@ -2,6 +2,7 @@ package dev.runplane.server.watch;
 
 import dev.runplane.server.store.EventHub;
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.StreamRecorder;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
@@ -138,7 +139,7 @@ class WatchExecutionsTest {
                     rs.next();
                     killed += rs.getInt(1);
                 }
-                TimeUnit.MILLISECONDS.sleep(100); // pacing the kills while the writers run
+                TimeUnit.MILLISECONDS.sleep(100); // pacing the kills while the writers run: a rhythm, not a poll
             }
         }
         writers.get(60, TimeUnit.SECONDS);
@@ -150,10 +151,7 @@ class WatchExecutionsTest {
             assertExactlyOnceInRevisionOrder(seen);
             assertEquals(new HashSet<>(log), new HashSet<>(seen.stream().map(ExecutionEvent::getSequence).toList()));
         }
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while ((a.app().eventHub().connects() < 2 || b.app().eventHub().connects() < 2) && System.nanoTime() < deadline) {
-            TimeUnit.MILLISECONDS.sleep(10); // polling a condition with a deadline
-        }
+        Eventually.within(WAIT, () -> a.app().eventHub().connects() >= 2 && b.app().eventHub().connects() >= 2);
         assertTrue(a.app().eventHub().connects() > 1 && b.app().eventHub().connects() > 1, "the hubs reconnected");
     }
 

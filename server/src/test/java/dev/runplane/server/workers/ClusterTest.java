@@ -3,6 +3,7 @@ package dev.runplane.server.workers;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.ExecutionServiceGrpc;
@@ -20,7 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -63,11 +63,8 @@ class ClusterTest {
                         }).build().start());
             }
             submit(a, b);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (succeeded(database) < EXECUTIONS) {
-                assertTrue(System.nanoTime() < deadline, "all executions succeed in time: " + succeeded(database));
-                Thread.sleep(200);
-            }
+            Eventually.await(Duration.ofSeconds(120), "all executions succeed in time", () -> succeeded(database),
+                    n -> n >= EXECUTIONS);
             workers.forEach(Worker::close);
         }
         assertNull(overlap.get(), "an execution ran on two workers at the same time");

@@ -6,6 +6,7 @@ import com.google.protobuf.Value;
 import dev.runplane.server.Application;
 import dev.runplane.server.ServerConfig;
 import dev.runplane.server.core.WorkerSettings;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.Processes;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.worker.WorkerCommand;
@@ -119,15 +120,8 @@ class WorkerCommandTest {
     }
 
     private static Execution awaitExecution(String id, Predicate<Execution> condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            Execution e = executions().getExecution(GetExecutionRequest.newBuilder().setId(id).build()).getExecution();
-            if (condition.test(e)) {
-                return e;
-            }
-            assertTrue(System.nanoTime() < deadline, "timed out; last seen " + e.getStatus() + " " + e.getError());
-            Thread.sleep(50);
-        }
+        return Eventually.await(Duration.ofSeconds(30), "execution " + id, () -> executions()
+                .getExecution(GetExecutionRequest.newBuilder().setId(id).build()).getExecution(), condition);
     }
 
     private static Value number(double n) {

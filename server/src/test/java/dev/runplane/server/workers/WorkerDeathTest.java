@@ -3,6 +3,7 @@ package dev.runplane.server.workers;
 import dev.runplane.server.Application;
 import dev.runplane.server.ServerConfig;
 import dev.runplane.server.core.WorkerSettings;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.Processes;
 import dev.runplane.server.testing.ServerProcess;
 import dev.runplane.server.testing.TestPostgres;
@@ -21,7 +22,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -71,14 +71,16 @@ class WorkerDeathTest {
         }
     }
 
-    /** The script's pid and its child's, once the script has written them (polling, with a deadline). */
+    /** The script's pid and its child's, once the script has written them (60 s at most). */
     private static long[] awaitPids(Path file, ServerProcess worker) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.exists(file)) {
-            assertFalse(System.nanoTime() > deadline, "the script did not start; worker log:\n" + worker.log());
+        boolean written = Eventually.within(Duration.ofSeconds(60), () -> {
+            if (Files.exists(file)) {
+                return true;
+            }
             assertTrue(worker.process().isAlive(), "the worker exited; its log:\n" + worker.log());
-            Thread.sleep(50); // polling for the file, with a deadline
-        }
+            return false;
+        });
+        assertTrue(written, "the script did not start; worker log:\n" + worker.log());
         return Arrays.stream(Files.readString(file).strip().split(" ")).mapToLong(Long::parseLong).toArray();
     }
 }

@@ -2,6 +2,7 @@ package dev.runplane.server.workers;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.CancelRequest;
@@ -67,16 +68,8 @@ class WorkerLibraryTest {
     }
 
     private static Execution await(String id, Predicate<Execution> condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            Execution e = server.executions().getExecution(GetExecutionRequest.newBuilder().setId(id).build())
-                    .getExecution();
-            if (condition.test(e)) {
-                return e;
-            }
-            assertTrue(System.nanoTime() < deadline, "timed out; last " + e.getStatus());
-            Thread.sleep(20);
-        }
+        return Eventually.await(Duration.ofSeconds(20), "execution " + id, () -> server.executions()
+                .getExecution(GetExecutionRequest.newBuilder().setId(id).build()).getExecution(), condition);
     }
 
     @Test
@@ -215,7 +208,9 @@ class WorkerLibraryTest {
         CountDownLatch started = new CountDownLatch(1);
         Worker w = worker().drainTime(Duration.ofSeconds(20)).handle("drain", task -> {
             started.countDown();
-            Thread.sleep(500); // work in progress while the worker is asked to stop
+            // Work in progress while the worker is asked to stop: a handler that must be slow, not a
+            // poll (close() has no signal that it began, for the handler to wait on).
+            Thread.sleep(500);
             return null;
         }).build().start();
         Execution queued = run("drain", 1);

@@ -9,6 +9,7 @@ import dev.runplane.server.core.WorkerSettings;
 import dev.runplane.server.core.Workers;
 import dev.runplane.server.store.PostgresWorkerStore;
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.Assignment;
@@ -102,11 +103,7 @@ class WorkerServiceTest {
     }
 
     private static void await(String what, Supplier<Boolean> condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.get()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-            Thread.sleep(20);
-        }
+        Eventually.await(Duration.ofSeconds(20), what, condition::get);
     }
 
     /** (from, to) of each event of an execution, in revision order. */
@@ -266,10 +263,7 @@ class WorkerServiceTest {
         ClaimRequest claim = new ClaimRequest("w", group, 1, Duration.ofSeconds(30));
         var first = workers.poll(claim, Duration.ofSeconds(30)).subscribe();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!signals.waiting(group) && System.nanoTime() < deadline) {
-                TimeUnit.MILLISECONDS.sleep(5); // polling a condition with a deadline
-            }
+            Eventually.within(Duration.ofSeconds(10), () -> signals.waiting(group));
             assertTrue(signals.waiting(group), "the first poll found the queue empty and waits");
             for (int i = 0; i < 3; i++) { // through the server: its signals, not these
                 run("behind", 0, 1);

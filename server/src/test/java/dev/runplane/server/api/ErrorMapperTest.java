@@ -18,6 +18,8 @@ import dev.runplane.server.core.NotFoundException;
 import dev.runplane.server.core.PermissionDeniedException;
 import dev.runplane.server.core.RequestIdConflictException;
 import dev.runplane.server.core.ResourceExhaustedException;
+import dev.runplane.server.core.RunplaneException;
+import dev.runplane.server.core.RunplaneException.Kind;
 import dev.runplane.server.core.ServiceUnavailableException;
 import dev.runplane.server.core.TransitionRefusedException;
 import dev.runplane.server.core.WatchInterruptedException;
@@ -28,8 +30,12 @@ import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.io.IOException;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,6 +54,22 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 class ErrorMapperTest {
 
     private static final String DOMAIN = "runplane.dev";
+
+    /** docs/design.md's table ("Errors"), written out again independently of ErrorMapper. */
+    private static final Map<Kind, Status.Code> DOCUMENTED = Map.ofEntries(
+            Map.entry(Kind.INVALID_ARGUMENT, Status.Code.INVALID_ARGUMENT),
+            Map.entry(Kind.NOT_FOUND, Status.Code.NOT_FOUND),
+            Map.entry(Kind.TRANSITION_REFUSED, Status.Code.FAILED_PRECONDITION),
+            Map.entry(Kind.REQUEST_ID_CONFLICT, Status.Code.ALREADY_EXISTS),
+            Map.entry(Kind.CONTENTION, Status.Code.ABORTED),
+            Map.entry(Kind.LEASE_LOST, Status.Code.ABORTED),
+            Map.entry(Kind.SERVICE_UNAVAILABLE, Status.Code.UNAVAILABLE),
+            Map.entry(Kind.WATCH_INTERRUPTED, Status.Code.UNAVAILABLE),
+            Map.entry(Kind.AUTHENTICATION, Status.Code.UNAUTHENTICATED),
+            Map.entry(Kind.PERMISSION_DENIED, Status.Code.PERMISSION_DENIED),
+            Map.entry(Kind.RESOURCE_EXHAUSTED, Status.Code.RESOURCE_EXHAUSTED),
+            Map.entry(Kind.WATCHER_TOO_SLOW, Status.Code.RESOURCE_EXHAUSTED));
+
     private static final UUID ID = UUID.fromString("0190a4b2-7c3d-7e5f-8a9b-0c1d2e3f4a5b");
 
     static Stream<Arguments> everyDomainError() {
@@ -143,6 +165,31 @@ class ErrorMapperTest {
         assertEquals(expected.getMessage(), mapped.getStatus().getDescription());
         // The same bytes, so even the order of details and of metadata entries is unchanged.
         assertEquals(expected.toByteString(), StatusProto.fromThrowable(mapped).toByteString());
+    }
+
+    @Test
+    void everyKindMapsToItsDocumentedCode() {
+        assertEquals(EnumSet.allOf(Kind.class), DOCUMENTED.keySet(), "the table names every kind");
+        for (Kind kind : Kind.values()) {
+            assertEquals(DOCUMENTED.get(kind).value(), ErrorMapper.answer(kind).code().getNumber(), kind::name);
+        }
+    }
+
+    @Test
+    void everyMemberOfTheFamilyHasItsOwnKindAndIsPinnedAbove() {
+        Set<Kind> pinned = everyDomainError().map(arguments -> ((RunplaneException) arguments.get()[1]).kind())
+                .collect(Collectors.toCollection(() -> EnumSet.noneOf(Kind.class)));
+        assertEquals(EnumSet.allOf(Kind.class), pinned, "everyDomainError has an example of every kind");
+
+        Set<Kind> ofMembers = everyDomainError().map(arguments -> arguments.get()[1])
+                .collect(Collectors.groupingBy(Object::getClass,
+                        Collectors.mapping(error -> ((RunplaneException) error).kind(), Collectors.toSet())))
+                .values().stream().map(kinds -> {
+                    assertEquals(1, kinds.size(), "one kind per member: " + kinds);
+                    return kinds.iterator().next();
+                }).collect(Collectors.toSet());
+        assertEquals(RunplaneException.class.getPermittedSubclasses().length, ofMembers.size(),
+                "every member of the sealed family is pinned, each with a kind of its own");
     }
 
     @Test

@@ -1,28 +1,21 @@
 package dev.runplane.server.api;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.Duration;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 import com.google.rpc.ResourceInfo;
 import com.google.rpc.RetryInfo;
-import dev.runplane.server.core.AuthenticationException;
-import dev.runplane.server.core.ContentionException;
 import dev.runplane.server.core.FieldViolation;
-import dev.runplane.server.core.InvalidArgumentException;
-import dev.runplane.server.core.LeaseLostException;
-import dev.runplane.server.core.NotFoundException;
-import dev.runplane.server.core.PermissionDeniedException;
-import dev.runplane.server.core.RequestIdConflictException;
-import dev.runplane.server.core.ResourceExhaustedException;
-import dev.runplane.server.core.ServiceUnavailableException;
-import dev.runplane.server.core.TransitionRefusedException;
-import dev.runplane.server.core.WatchInterruptedException;
-import dev.runplane.server.core.WatcherTooSlowException;
+import dev.runplane.server.core.RunplaneException;
+import dev.runplane.server.core.RunplaneException.Kind;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,85 +31,79 @@ public final class ErrorMapper {
 
     private static final Logger log = LoggerFactory.getLogger(ErrorMapper.class);
 
+    /** After a lost race (CONTENTION): soon, the competitor is done. */
+    private static final Duration RETRY_SOON =
+            Duration.newBuilder().setNanos(100_000_000).build();
+    /** While the database is away (or a watch was ended by it or by a stop): a second. */
+    private static final Duration RETRY_LATER =
+            Duration.newBuilder().setSeconds(1).build();
+
     private ErrorMapper() {
     }
 
     public static StatusRuntimeException toStatus(Throwable error) {
+        if (error instanceof RunplaneException refusal) {
+            return domain(refusal);
+        }
+        return other(error);
+    }
+
+    /**
+     * The code of each kind of domain error, and how long a client should wait before it retries
+     * (RetryInfo; null: no hint). A switch expression without a default: a new {@link Kind} does not
+     * compile until it is answered here. docs/design.md ("Errors") lists the same table.
+     */
+    static Answer answer(Kind kind) {
+        return switch (kind) {
+            case INVALID_ARGUMENT -> new Answer(Code.INVALID_ARGUMENT, null);
+            case NOT_FOUND -> new Answer(Code.NOT_FOUND, null);
+            case TRANSITION_REFUSED -> new Answer(Code.FAILED_PRECONDITION, null);
+            case REQUEST_ID_CONFLICT -> new Answer(Code.ALREADY_EXISTS, null);
+            case CONTENTION -> new Answer(Code.ABORTED, RETRY_SOON); // a lost race: the next try likely wins
+            case LEASE_LOST -> new Answer(Code.ABORTED, null); // the worker drops the attempt: no retry
+            case SERVICE_UNAVAILABLE, WATCH_INTERRUPTED -> new Answer(Code.UNAVAILABLE, RETRY_LATER);
+            case AUTHENTICATION -> new Answer(Code.UNAUTHENTICATED, null);
+            case PERMISSION_DENIED -> new Answer(Code.PERMISSION_DENIED, null);
+            case RESOURCE_EXHAUSTED, WATCHER_TOO_SLOW -> new Answer(Code.RESOURCE_EXHAUSTED, null);
+        };
+    }
+
+    /** A gRPC code and an optional retry hint. */
+    record Answer(Code code, Duration retryDelay) {
+    }
+
+    /**
+     * The details every language reads, in one order for the whole family: BadRequest (the refused
+     * fields), ErrorInfo (reason and metadata), ResourceInfo, RetryInfo; each only if it applies.
+     */
+    private static StatusRuntimeException domain(RunplaneException error) {
+        Answer answer = answer(error.kind());
+        List<Any> details = new ArrayList<>(4);
+        if (!error.violations().isEmpty()) {
+            details.add(Any.pack(badRequest(error.violations())));
+        }
+        details.add(Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(error.reason())
+                .putAllMetadata(error.metadata()).build()));
+        error.resource().ifPresent(resource -> details.add(Any.pack(ResourceInfo.newBuilder()
+                .setResourceType(resource.type()).setResourceName(resource.name())
+                .setDescription(resource.description()).build())));
+        if (answer.retryDelay() != null) {
+            details.add(Any.pack(RetryInfo.newBuilder().setRetryDelay(answer.retryDelay()).build()));
+        }
+        return build(answer.code(), error.getMessage(), details);
+    }
+
+    /**
+     * What is not a domain error: a gRPC status raised on purpose passes through (with its details
+     * and trailers); anything else is a bug or a failure nobody translated, logged here. (Database
+     * failures are translated into the family by the store, by SQLSTATE: store/DatabaseErrors.)
+     */
+    private static StatusRuntimeException other(Throwable error) {
         if (error instanceof StatusRuntimeException sre) {
             return sre;
         }
         if (error instanceof StatusException se) {
             return new StatusRuntimeException(se.getStatus(), se.getTrailers());
-        }
-        if (error instanceof InvalidArgumentException invalid) {
-            return invalidArgument(invalid);
-        }
-        if (error instanceof NotFoundException notFound) {
-            return build(Code.NOT_FOUND, notFound.getMessage(),
-                    errorInfo(notFound.resourceType().toUpperCase() + "_NOT_FOUND"),
-                    Any.pack(ResourceInfo.newBuilder().setResourceType(notFound.resourceType())
-                            .setResourceName(notFound.resourceName()).build()));
-        }
-        if (error instanceof TransitionRefusedException refused) {
-            ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("TRANSITION_REFUSED")
-                    .putMetadata("action", refused.action().name());
-            if (refused.from() != null) {
-                info.putMetadata("status", refused.from().name());
-            }
-            return build(Code.FAILED_PRECONDITION, refused.getMessage(), Any.pack(info.build()));
-        }
-        if (error instanceof RequestIdConflictException conflict) {
-            return build(Code.ALREADY_EXISTS, conflict.getMessage(),
-                    Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("REQUEST_ID_REUSED")
-                            .putMetadata("request_id", conflict.requestId())
-                            .putMetadata("execution_id", conflict.executionId().toString()).build()),
-                    Any.pack(ResourceInfo.newBuilder().setResourceType("execution")
-                            .setResourceName(conflict.executionId().toString())
-                            .setDescription("holds request_id " + conflict.requestId()).build()));
-        }
-        if (error instanceof ContentionException contention) {
-            return build(Code.ABORTED, contention.getMessage(), errorInfo("CONTENTION"),
-                    Any.pack(RetryInfo.newBuilder()
-                            .setRetryDelay(com.google.protobuf.Duration.newBuilder().setNanos(100_000_000)).build()));
-        }
-        if (error instanceof LeaseLostException lost) {
-            return build(Code.ABORTED, lost.getMessage(), Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN)
-                    .setReason("LEASE_LOST").putMetadata("execution_id", lost.executionId().toString()).build()));
-        }
-        if (error instanceof ServiceUnavailableException unavailable) {
-            return build(Code.UNAVAILABLE, unavailable.getMessage(), errorInfo("DATABASE_UNAVAILABLE"),
-                    Any.pack(RetryInfo.newBuilder()
-                            .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(1)).build()));
-        }
-        if (error instanceof WatchInterruptedException interrupted) {
-            ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(interrupted.reason().name());
-            if (interrupted.lastSequence() > 0) {
-                info.putMetadata("after_sequence", Long.toString(interrupted.lastSequence()));
-            }
-            if (interrupted.lastRevision() > 0) {
-                info.putMetadata("after_revision", Long.toString(interrupted.lastRevision()));
-            }
-            return build(Code.UNAVAILABLE, interrupted.getMessage(), Any.pack(info.build()),
-                    Any.pack(RetryInfo.newBuilder()
-                            .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(1)).build()));
-        }
-        if (error instanceof AuthenticationException unauthenticated) {
-            return build(Code.UNAUTHENTICATED, unauthenticated.getMessage(), errorInfo(unauthenticated.reason()));
-        }
-        if (error instanceof PermissionDeniedException denied) {
-            return build(Code.PERMISSION_DENIED, denied.getMessage(), Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN)
-                    .setReason(denied.reason()).putMetadata("missing", denied.missing()).build()));
-        }
-        if (error instanceof ResourceExhaustedException exhausted) {
-            return build(Code.RESOURCE_EXHAUSTED, exhausted.getMessage(), errorInfo(exhausted.reason()));
-        }
-        if (error instanceof WatcherTooSlowException slow) {
-            ErrorInfo.Builder info = ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("WATCHER_TOO_SLOW")
-                    .putMetadata("after_sequence", Long.toString(slow.lastSequence()));
-            if (slow.lastRevision() > 0) {
-                info.putMetadata("after_revision", Long.toString(slow.lastRevision()));
-            }
-            return build(Code.RESOURCE_EXHAUSTED, slow.getMessage(), Any.pack(info.build()));
         }
         log.error("Unexpected failure, answered INTERNAL", error);
         return Status.INTERNAL.withDescription("internal error; the server log has the details").asRuntimeException();
@@ -128,30 +115,21 @@ public final class ErrorMapper {
      */
     public static StatusRuntimeException malformedRequest(String method, String problem) {
         return build(Code.INVALID_ARGUMENT, "the request is not a valid message for " + method + ": " + problem,
-                Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("MALFORMED_REQUEST")
-                        .putMetadata("method", method).build()));
+                List.of(Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("MALFORMED_REQUEST")
+                        .putMetadata("method", method).build())));
     }
 
-    private static StatusRuntimeException invalidArgument(InvalidArgumentException invalid) {
+    private static BadRequest badRequest(List<FieldViolation> violations) {
         BadRequest.Builder badRequest = BadRequest.newBuilder();
-        for (FieldViolation violation : invalid.violations()) {
+        for (FieldViolation violation : violations) {
             badRequest.addFieldViolations(BadRequest.FieldViolation.newBuilder()
                     .setField(violation.field()).setDescription(violation.description()));
         }
-        return build(Code.INVALID_ARGUMENT, invalid.getMessage(), Any.pack(badRequest.build()),
-                errorInfo("INVALID_FIELD"));
+        return badRequest.build();
     }
 
-    private static Any errorInfo(String reason) {
-        return Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason(reason).build());
-    }
-
-    private static StatusRuntimeException build(Code code, String message, Any... details) {
-        com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder()
-                .setCode(code.getNumber()).setMessage(message);
-        for (Any detail : details) {
-            status.addDetails(detail);
-        }
-        return StatusProto.toStatusRuntimeException(status.build());
+    private static StatusRuntimeException build(Code code, String message, List<Any> details) {
+        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(code.getNumber()).setMessage(message).addAllDetails(details).build());
     }
 }

@@ -1,17 +1,12 @@
 package dev.runplane.server.core;
 
+import java.util.Map;
+
 /** The caller did not prove who it is: no key, or a malformed, unknown, expired or revoked one. */
-public final class AuthenticationException extends RuntimeException {
+public final class AuthenticationException extends RunplaneException {
 
-    private final String reason;
-
+    /** @param reason an UPPER_SNAKE reason, e.g. API_KEY_REVOKED */
     public AuthenticationException(String reason, String message) {
-        super(message);
-        this.reason = reason;
-    }
-
-    /** An UPPER_SNAKE reason for ErrorInfo, e.g. API_KEY_REVOKED. */
-    public String reason() {
-        return this.reason;
+        super(Kind.AUTHENTICATION, reason, Map.of(), message, null);
     }
 }

@@ -1,14 +1,15 @@
 package dev.runplane.server.core;
 
 import java.util.List;
+import java.util.Map;
 
 /** A request was refused before it changed anything, for the listed fields. */
-public final class InvalidArgumentException extends RuntimeException {
+public final class InvalidArgumentException extends RunplaneException {
 
     private final List<FieldViolation> violations;
 
     public InvalidArgumentException(List<FieldViolation> violations) {
-        super(describe(violations));
+        super(Kind.INVALID_ARGUMENT, "INVALID_FIELD", Map.of(), describe(violations), null);
         if (violations.isEmpty()) {
             throw new IllegalArgumentException("violations must not be empty");
         }
@@ -19,6 +20,7 @@ public final class InvalidArgumentException extends RuntimeException {
         return new InvalidArgumentException(List.of(new FieldViolation(field, description)));
     }
 
+    @Override
     public List<FieldViolation> violations() {
         return this.violations;
     }

@@ -1,20 +1,17 @@
 package dev.runplane.server.core;
 
 /** The caller's key is valid but lacks a scope or a pipeline that the call needs. */
-public final class PermissionDeniedException extends RuntimeException {
+public final class PermissionDeniedException extends RunplaneException {
 
-    private final String reason;
     private final String missing;
 
+    /**
+     * @param reason  MISSING_SCOPE or PIPELINE_NOT_ALLOWED
+     * @param missing the scope or pipeline that is missing (metadata {@code missing})
+     */
     public PermissionDeniedException(String reason, String missing, String message) {
-        super(message);
-        this.reason = reason;
+        super(Kind.PERMISSION_DENIED, reason, entries("missing", missing), message, null);
         this.missing = missing;
-    }
-
-    /** MISSING_SCOPE or PIPELINE_NOT_ALLOWED. */
-    public String reason() {
-        return this.reason;
     }
 
     /** The scope or pipeline that is missing. */

@@ -1,19 +1,22 @@
 package dev.runplane.server.core;
 
+import java.util.Optional;
 import java.util.UUID;
 
 /**
  * A request id was reused for a different request (AIP-155): the earlier execution keeps the id,
  * and the new request is refused without changing anything.
  */
-public final class RequestIdConflictException extends RuntimeException {
+public final class RequestIdConflictException extends RunplaneException {
 
     private final String requestId;
     private final UUID executionId;
 
     public RequestIdConflictException(String requestId, UUID executionId) {
-        super("request_id '" + requestId + "' was already used by execution " + executionId
-                + " with a different request; use a new request_id for a new request");
+        super(Kind.REQUEST_ID_CONFLICT, "REQUEST_ID_REUSED",
+                entries("request_id", requestId, "execution_id", executionId.toString()),
+                "request_id '" + requestId + "' was already used by execution " + executionId
+                        + " with a different request; use a new request_id for a new request", null);
         this.requestId = requestId;
         this.executionId = executionId;
     }
@@ -25,5 +28,10 @@ public final class RequestIdConflictException extends RuntimeException {
     /** The execution that holds the request id. */
     public UUID executionId() {
         return this.executionId;
+    }
+
+    @Override
+    public Optional<Resource> resource() {
+        return Optional.of(new Resource("execution", this.executionId.toString(), "holds request_id " + this.requestId));
     }
 }

@@ -1,16 +1,12 @@
 package dev.runplane.server.core;
 
+import java.util.Map;
+
 /** A configured limit is reached (open streams per key, say); the caller may retry later. */
-public final class ResourceExhaustedException extends RuntimeException {
+public final class ResourceExhaustedException extends RunplaneException {
 
-    private final String reason;
-
+    /** @param reason an UPPER_SNAKE reason, e.g. TOO_MANY_STREAMS or STATEMENT_TIMEOUT */
     public ResourceExhaustedException(String reason, String message) {
-        super(message);
-        this.reason = reason;
-    }
-
-    public String reason() {
-        return this.reason;
+        super(Kind.RESOURCE_EXHAUSTED, reason, Map.of(), message, null);
     }
 }

@@ -1,15 +1,17 @@
 package dev.runplane.server.core;
 
 /** The transition table has no edge for this action from the current status. */
-public final class TransitionRefusedException extends RuntimeException {
+public final class TransitionRefusedException extends RunplaneException {
 
     private final ExecutionStatus from;
     private final Action action;
 
     public TransitionRefusedException(ExecutionStatus from, Action action) {
-        super(from == null
-                ? action + " cannot create an execution"
-                : "cannot " + action + " an execution that is " + from);
+        super(Kind.TRANSITION_REFUSED, "TRANSITION_REFUSED",
+                entries("action", action.name(), "status", from == null ? null : from.name()),
+                from == null
+                        ? action + " cannot create an execution"
+                        : "cannot " + action + " an execution that is " + from, null);
         this.from = from;
         this.action = action;
     }

@@ -3,6 +3,7 @@ package dev.runplane.server.store;
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.LeaseLostException;
 import dev.runplane.server.core.NotFoundException;
+import dev.runplane.server.core.RunplaneException;
 import dev.runplane.server.core.TransitionRefusedException;
 import dev.runplane.server.core.WorkerReport;
 import io.r2dbc.spi.Connection;
@@ -112,7 +113,7 @@ final class CompleteBatcher {
                 .onErrorMap(DatabaseErrors::translate);
     }
 
-    /** The row's answer for its caller: the execution, or the exception it gets. */
+    /** The row's answer for its caller: the execution, or the refusal (a RunplaneException) it gets. */
     private static Object outcome(Row row) {
         UUID id = row.get("input_id", UUID.class);
         String current = row.get("current_status", String.class);
@@ -134,8 +135,8 @@ final class CompleteBatcher {
             Object result = results.get(p.report.lease().executionId());
             if (result instanceof Execution execution) {
                 p.answer.tryEmitValue(execution);
-            } else if (result instanceof RuntimeException error) {
-                p.answer.tryEmitError(error);
+            } else if (result instanceof RunplaneException refusal) {
+                p.answer.tryEmitError(refusal);
             } else {
                 p.answer.tryEmitError(NotFoundException.execution(p.report.lease().executionId()));
             }

@@ -20,6 +20,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.StatusRuntimeException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -143,8 +144,8 @@ public final class AuthInterceptor implements ServerInterceptor {
 
     private static void checkScope(ApiKey key, Scope scope) {
         if (!key.scopes().contains(scope)) {
-            throw new PermissionDeniedException("MISSING_SCOPE", scope.name().toLowerCase(),
-                    "API key " + key.id() + " lacks the scope '" + scope.name().toLowerCase() + "' that this call needs");
+            throw new PermissionDeniedException("MISSING_SCOPE", scope.name().toLowerCase(Locale.ROOT),
+                    "API key " + key.id() + " lacks the scope '" + scope.name().toLowerCase(Locale.ROOT) + "' that this call needs");
         }
     }
 

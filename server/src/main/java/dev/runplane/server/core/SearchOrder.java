@@ -1,5 +1,7 @@
 package dev.runplane.server.core;
 
+import java.util.Locale;
+
 /**
  * How Search sorts: one key and a direction, with the execution id as tie-breaker in the same
  * direction, so that every row has one place and keyset pages never skip or repeat a row.
@@ -48,7 +50,7 @@ public record SearchOrder(Key key, boolean descending) {
     /** The normalized text, as order_by accepts it. */
     @Override
     public String toString() {
-        return key.name().toLowerCase() + (descending ? " desc" : " asc");
+        return key.name().toLowerCase(Locale.ROOT) + (descending ? " desc" : " asc");
     }
 
     private static Long micros(java.time.Instant time) {

@@ -135,7 +135,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
                             : null;
                     String requestId = checks.text("request_id", request.getRequestId(), 128);
                     checks.throwIfInvalid();
-                    return new dev.runplane.server.core.RerunRequest(id, inputs, priority, requestId,
+                    return new dev.runplane.server.core.Rerun(id, inputs, priority, requestId,
                             requestId == null ? null : RunRequestValidator.fingerprint(request));
                 })
                 .flatMap(rerun -> executions.rerun(rerun, actor))

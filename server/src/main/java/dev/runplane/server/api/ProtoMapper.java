@@ -5,11 +5,11 @@ import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Durations;
 import dev.runplane.client.StructJson;
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionEvent;
-import dev.runplane.server.core.ExecutionMode;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.Event;
+import dev.runplane.server.core.Mode;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.Step;
-import dev.runplane.server.core.StepStatus;
+import dev.runplane.server.core.StepState;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.TriggerKind;
 import java.time.Duration;
@@ -76,7 +76,7 @@ public final class ProtoMapper {
         return b.build();
     }
 
-    public static dev.runplane.v1.ExecutionEvent toProto(ExecutionEvent event) {
+    public static dev.runplane.v1.ExecutionEvent toProto(Event event) {
         dev.runplane.v1.ExecutionEvent.Builder b = dev.runplane.v1.ExecutionEvent.newBuilder()
                 .setSequence(event.sequence())
                 .setExecutionId(event.executionId().toString())
@@ -117,29 +117,29 @@ public final class ProtoMapper {
         return b.build();
     }
 
-    public static dev.runplane.v1.ExecutionStatus toProto(ExecutionStatus status) {
+    public static dev.runplane.v1.ExecutionStatus toProto(ExecutionState status) {
         return dev.runplane.v1.ExecutionStatus.valueOf("EXECUTION_STATUS_" + status.name());
     }
 
-    public static dev.runplane.v1.ExecutionMode toProto(ExecutionMode mode) {
+    public static dev.runplane.v1.ExecutionMode toProto(Mode mode) {
         return dev.runplane.v1.ExecutionMode.valueOf("EXECUTION_MODE_" + mode.name());
     }
 
     /** The domain status of a proto enum value that is neither UNSPECIFIED nor unknown to this server. */
-    public static ExecutionStatus fromProto(dev.runplane.v1.ExecutionStatus status) {
-        return ExecutionStatus.valueOf(status.name().substring("EXECUTION_STATUS_".length()));
+    public static ExecutionState fromProto(dev.runplane.v1.ExecutionStatus status) {
+        return ExecutionState.valueOf(status.name().substring("EXECUTION_STATUS_".length()));
     }
 
-    public static ExecutionMode fromProto(dev.runplane.v1.ExecutionMode mode) {
-        return ExecutionMode.valueOf(mode.name().substring("EXECUTION_MODE_".length()));
+    public static Mode fromProto(dev.runplane.v1.ExecutionMode mode) {
+        return Mode.valueOf(mode.name().substring("EXECUTION_MODE_".length()));
     }
 
     public static TriggerKind fromProto(dev.runplane.v1.TriggerKind kind) {
         return TriggerKind.valueOf(kind.name().substring("TRIGGER_KIND_".length()));
     }
 
-    public static StepStatus fromProto(dev.runplane.v1.StepStatus status) {
-        return StepStatus.valueOf(status.name().substring("STEP_STATUS_".length()));
+    public static StepState fromProto(dev.runplane.v1.StepStatus status) {
+        return StepState.valueOf(status.name().substring("STEP_STATUS_".length()));
     }
 
     /** A stored JSON object (inputs, outputs, variables, metrics) as a Struct; see {@link StructJson}. */

@@ -1,7 +1,7 @@
 package dev.runplane.server.api;
 
 import com.google.protobuf.CodedOutputStream;
-import dev.runplane.server.core.ExecutionMode;
+import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.Limits;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.Trigger;
@@ -39,9 +39,9 @@ final class RunRequestValidator {
         String inputs = checks.json("inputs", request.hasInputs(), request.getInputs(), limits.maxPayloadBytes(), "{}");
         Map<String, String> labels = request.getLabelsMap();
         checkLabels(checks, "labels", labels, limits);
-        ExecutionMode mode = switch (request.getMode()) {
-            case EXECUTION_MODE_UNSPECIFIED, EXECUTION_MODE_PRODUCTION -> ExecutionMode.PRODUCTION;
-            case EXECUTION_MODE_EXPERIMENT -> ExecutionMode.EXPERIMENT;
+        Mode mode = switch (request.getMode()) {
+            case EXECUTION_MODE_UNSPECIFIED, EXECUTION_MODE_PRODUCTION -> Mode.PRODUCTION;
+            case EXECUTION_MODE_EXPERIMENT -> Mode.EXPERIMENT;
             default -> {
                 checks.fail("mode", "must be EXECUTION_MODE_PRODUCTION or EXECUTION_MODE_EXPERIMENT");
                 yield null;

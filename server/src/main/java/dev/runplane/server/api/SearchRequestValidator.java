@@ -1,7 +1,7 @@
 package dev.runplane.server.api;
 
-import dev.runplane.server.core.ExecutionMode;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.Mode;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.Limits;
 import dev.runplane.server.core.SearchFilter;
 import dev.runplane.server.core.SearchOrder;
@@ -94,7 +94,7 @@ final class SearchRequestValidator {
                 pipelines.add(checks.pipeline(prefix + "pipelines", pipeline));
             }
         }
-        TreeSet<ExecutionStatus> statuses = new TreeSet<>();
+        TreeSet<ExecutionState> statuses = new TreeSet<>();
         for (dev.runplane.v1.ExecutionStatus status : f.getStatusesList()) {
             if (status == dev.runplane.v1.ExecutionStatus.EXECUTION_STATUS_UNSPECIFIED
                     || status == dev.runplane.v1.ExecutionStatus.UNRECOGNIZED) {
@@ -103,7 +103,7 @@ final class SearchRequestValidator {
                 statuses.add(ProtoMapper.fromProto(status));
             }
         }
-        TreeSet<ExecutionMode> modes = new TreeSet<>();
+        TreeSet<Mode> modes = new TreeSet<>();
         for (dev.runplane.v1.ExecutionMode mode : f.getModesList()) {
             if (mode == dev.runplane.v1.ExecutionMode.EXECUTION_MODE_UNSPECIFIED
                     || mode == dev.runplane.v1.ExecutionMode.UNRECOGNIZED) {

@@ -1,6 +1,6 @@
 package dev.runplane.server.api;
 
-import dev.runplane.server.core.ExecutionEvent;
+import dev.runplane.server.core.Event;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -18,7 +18,7 @@ final class SharedEventProtos {
 
     private final AtomicReferenceArray<Slot> slots = new AtomicReferenceArray<>(SLOTS);
 
-    dev.runplane.v1.ExecutionEvent toProto(ExecutionEvent event) {
+    dev.runplane.v1.ExecutionEvent toProto(Event event) {
         int index = (int) Math.floorMod(event.sequence(), (long) SLOTS);
         Slot slot = slots.get(index);
         if (slot != null && slot.sequence() == event.sequence()) {

@@ -1,7 +1,7 @@
 package dev.runplane.server.api;
 
-import dev.runplane.server.core.ExecutionMode;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.Mode;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.Limits;
 import dev.runplane.server.core.WatchFilter;
 import dev.runplane.v1.ExecutionFilter;
@@ -53,7 +53,7 @@ final class WatchRequests {
                 pipelines.add(checks.pipeline("filter.pipelines[" + i + "]", f.getPipelines(i)));
             }
         }
-        Set<ExecutionStatus> statuses = new HashSet<>();
+        Set<ExecutionState> statuses = new HashSet<>();
         for (int i = 0; i < f.getStatusesCount(); i++) {
             dev.runplane.v1.ExecutionStatus status = f.getStatuses(i);
             if (status == dev.runplane.v1.ExecutionStatus.EXECUTION_STATUS_UNSPECIFIED
@@ -63,7 +63,7 @@ final class WatchRequests {
                 statuses.add(ProtoMapper.fromProto(status));
             }
         }
-        Set<ExecutionMode> modes = new HashSet<>();
+        Set<Mode> modes = new HashSet<>();
         for (int i = 0; i < f.getModesCount(); i++) {
             dev.runplane.v1.ExecutionMode mode = f.getModes(i);
             if (mode == dev.runplane.v1.ExecutionMode.EXECUTION_MODE_UNSPECIFIED

@@ -3,10 +3,10 @@ package dev.runplane.server.core;
 /** The transition table has no edge for this action from the current status. */
 public final class TransitionRefusedException extends RuntimeException {
 
-    private final ExecutionStatus from;
+    private final ExecutionState from;
     private final Action action;
 
-    public TransitionRefusedException(ExecutionStatus from, Action action) {
+    public TransitionRefusedException(ExecutionState from, Action action) {
         super(from == null
                 ? action + " cannot create an execution"
                 : "cannot " + action + " an execution that is " + from);
@@ -15,7 +15,7 @@ public final class TransitionRefusedException extends RuntimeException {
     }
 
     /** The status the execution had; null when the action tried to create one. */
-    public ExecutionStatus from() {
+    public ExecutionState from() {
         return this.from;
     }
 

@@ -123,7 +123,7 @@ final class CompleteBatcher {
             return new LeaseLostException(id);
         }
         if (row.get("id", UUID.class) == null) {
-            return new TransitionRefusedException(dev.runplane.server.core.ExecutionStatus.valueOf(current),
+            return new TransitionRefusedException(dev.runplane.server.core.ExecutionState.valueOf(current),
                     dev.runplane.server.core.Action.COMPLETE);
         }
         return ExecutionReader.execution(new RowColumns(row));

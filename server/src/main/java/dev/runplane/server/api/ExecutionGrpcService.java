@@ -25,7 +25,6 @@ import dev.runplane.v1.WatchExecutionsRequest;
 import dev.runplane.v1.WatchExecutionsResponse;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
-import java.util.UUID;
 import reactor.core.publisher.Mono;
 
 /** ExecutionService over gRPC: validates, calls {@link Executions}, maps the answer. */
@@ -34,7 +33,8 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     private final Executions executions;
     private final RunRequestValidator runValidator;
     private final SearchRequestValidator searchValidator;
-    private final Limits limits;
+    private final ExecutionRequestValidator executionValidator;
+    private final WatchRequestValidator watchValidator;
     private final ExecutionWatch watch;
     private final SharedEventProtos eventProtos = new SharedEventProtos();
 
@@ -42,7 +42,8 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
         this.executions = executions;
         this.runValidator = new RunRequestValidator(limits);
         this.searchValidator = new SearchRequestValidator(limits);
-        this.limits = limits;
+        this.executionValidator = new ExecutionRequestValidator(limits);
+        this.watchValidator = new WatchRequestValidator(limits);
         this.watch = watch;
     }
 
@@ -82,7 +83,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
 
     @Override
     public void getExecution(GetExecutionRequest request, StreamObserver<GetExecutionResponse> observer) {
-        GrpcReactor.unary(Mono.fromCallable(() -> requiredId(request.getId()))
+        GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.get(request))
                 .flatMap(executions::get)
                 .map(e -> GetExecutionResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
     }
@@ -91,13 +92,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     public void cancel(CancelRequest request, StreamObserver<CancelResponse> observer) {
         String actor = Callers.current();
         boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
-        GrpcReactor.unary(Mono.fromCallable(() -> {
-                    RequestChecks checks = new RequestChecks();
-                    UUID id = checks.id("id", request.getId());
-                    checks.text("reason", request.getReason(), 1024);
-                    checks.throwIfInvalid();
-                    return id;
-                })
+        GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.cancel(request))
                 .flatMap(id -> executions.cancel(id, actor, request.getReason()))
                 .map(ProtoMapper::toProto)
                 .map(e -> CancelResponse.newBuilder().setExecution(reduce ? WithoutRead.state(e) : e).build()), observer);
@@ -125,19 +120,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     public void rerun(RerunRequest request, StreamObserver<RerunResponse> observer) {
         String actor = Callers.current();
         boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
-        GrpcReactor.unary(Mono.fromCallable(() -> {
-                    RequestChecks checks = new RequestChecks();
-                    UUID id = checks.id("id", request.getId());
-                    String inputs = checks.json("inputs", request.hasInputs(), request.getInputs(),
-                            limits.maxPayloadBytes(), null);
-                    Integer priority = request.hasPriority()
-                            ? checks.range("priority", request.getPriority(), limits.minPriority(), limits.maxPriority())
-                            : null;
-                    String requestId = checks.text("request_id", request.getRequestId(), 128);
-                    checks.throwIfInvalid();
-                    return new dev.runplane.server.core.RerunRequest(id, inputs, priority, requestId,
-                            requestId == null ? null : RunRequestValidator.fingerprint(request));
-                })
+        GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.rerun(request))
                 .flatMap(rerun -> executions.rerun(rerun, actor))
                 .map(ProtoMapper::toProto)
                 .map(e -> RerunResponse.newBuilder().setExecution(reduce ? WithoutRead.rerun(e, request) : e).build()),
@@ -147,16 +130,8 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     @Override
     public void listExecutionEvents(ListExecutionEventsRequest request,
                                     StreamObserver<ListExecutionEventsResponse> observer) {
-        GrpcReactor.unary(Mono.fromCallable(() -> {
-                    RequestChecks checks = new RequestChecks();
-                    UUID id = checks.id("id", request.getId());
-                    int pageSize = SearchRequestValidator.pageSize(checks, request.getPageSize(), 100);
-                    String token = checks.text("page_token", request.getPageToken(),
-                            SearchRequestValidator.MAX_PAGE_TOKEN_LENGTH);
-                    checks.throwIfInvalid();
-                    return executions.events(id, pageSize, token);
-                })
-                .flatMap(page -> page)
+        GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.events(request))
+                .flatMap(page -> executions.events(page.id(), page.pageSize(), page.pageToken()))
                 .map(page -> {
                     ListExecutionEventsResponse.Builder response = ListExecutionEventsResponse.newBuilder();
                     page.events().forEach(event -> response.addEvents(ProtoMapper.toProto(event)));
@@ -167,23 +142,16 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
                 }), observer);
     }
 
-    private static UUID requiredId(String text) {
-        RequestChecks checks = new RequestChecks();
-        UUID id = checks.id("id", text);
-        checks.throwIfInvalid();
-        return id;
-    }
-
     @Override
     public void watchExecution(WatchExecutionRequest request, StreamObserver<WatchExecutionResponse> observer) {
-        GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.validate(request))
+        GrpcReactor.serverStream(Mono.fromCallable(() -> watchValidator.watch(request))
                 .flatMapMany(valid -> watch.watchExecution(valid.id(), valid.afterRevision()))
                 .map(e -> WatchExecutionResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
     }
 
     @Override
     public void watchExecutions(WatchExecutionsRequest request, StreamObserver<WatchExecutionsResponse> observer) {
-        GrpcReactor.serverStream(Mono.fromCallable(() -> WatchRequests.filter(request, limits))
+        GrpcReactor.serverStream(Mono.fromCallable(() -> watchValidator.filter(request))
                 .flatMapMany(filter -> watch.watchExecutions(filter, request.getAfterSequence()))
                 .map(e -> WatchExecutionsResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
     }

@@ -3,20 +3,35 @@ package dev.runplane.server.api;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.Timestamps;
 import dev.runplane.client.StructJson;
+import dev.runplane.server.core.ApiKey;
+import dev.runplane.server.core.Assignment;
+import dev.runplane.server.core.Event;
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionEvent;
-import dev.runplane.server.core.ExecutionMode;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
+import dev.runplane.server.core.Lease;
+import dev.runplane.server.core.Mode;
+import dev.runplane.server.core.Scope;
 import dev.runplane.server.core.Step;
-import dev.runplane.server.core.StepStatus;
+import dev.runplane.server.core.StepState;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.TriggerKind;
+import dev.runplane.v1.ExecutionEvent;
+import dev.runplane.v1.ExecutionMode;
+import dev.runplane.v1.ExecutionStatus;
+import dev.runplane.v1.KeyScope;
+import dev.runplane.v1.StepStatus;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 
-/** Converts between the domain types of {@code core} and the runplane.v1 messages. */
+/**
+ * Converts between the domain types of {@code core} and the runplane.v1 messages: the one place where
+ * both meet. Core types whose proto twin other api classes must name have other names (Event,
+ * ExecutionState, Mode, StepState, Rerun); Execution, Step, Trigger, Lease, Assignment and ApiKey keep
+ * the domain's words, so their proto messages are spelled out here, and only here.
+ */
 public final class ProtoMapper {
 
     private ProtoMapper() {
@@ -76,8 +91,8 @@ public final class ProtoMapper {
         return b.build();
     }
 
-    public static dev.runplane.v1.ExecutionEvent toProto(ExecutionEvent event) {
-        dev.runplane.v1.ExecutionEvent.Builder b = dev.runplane.v1.ExecutionEvent.newBuilder()
+    public static ExecutionEvent toProto(Event event) {
+        ExecutionEvent.Builder b = ExecutionEvent.newBuilder()
                 .setSequence(event.sequence())
                 .setExecutionId(event.executionId().toString())
                 .setRevision(event.revision())
@@ -97,7 +112,7 @@ public final class ProtoMapper {
     public static dev.runplane.v1.Step toProto(Step step) {
         dev.runplane.v1.Step.Builder b = dev.runplane.v1.Step.newBuilder()
                 .setName(step.name())
-                .setStatus(dev.runplane.v1.StepStatus.valueOf("STEP_STATUS_" + step.status().name()))
+                .setStatus(StepStatus.valueOf("STEP_STATUS_" + step.status().name()))
                 .setMessage(nullToEmpty(step.message()));
         setTime(step.startTime(), b::setStartTime);
         setTime(step.endTime(), b::setEndTime);
@@ -117,29 +132,78 @@ public final class ProtoMapper {
         return b.build();
     }
 
-    public static dev.runplane.v1.ExecutionStatus toProto(ExecutionStatus status) {
-        return dev.runplane.v1.ExecutionStatus.valueOf("EXECUTION_STATUS_" + status.name());
+    public static ExecutionStatus toProto(ExecutionState status) {
+        return ExecutionStatus.valueOf("EXECUTION_STATUS_" + status.name());
     }
 
-    public static dev.runplane.v1.ExecutionMode toProto(ExecutionMode mode) {
-        return dev.runplane.v1.ExecutionMode.valueOf("EXECUTION_MODE_" + mode.name());
+    public static ExecutionMode toProto(Mode mode) {
+        return ExecutionMode.valueOf("EXECUTION_MODE_" + mode.name());
     }
 
     /** The domain status of a proto enum value that is neither UNSPECIFIED nor unknown to this server. */
-    public static ExecutionStatus fromProto(dev.runplane.v1.ExecutionStatus status) {
-        return ExecutionStatus.valueOf(status.name().substring("EXECUTION_STATUS_".length()));
+    public static ExecutionState fromProto(ExecutionStatus status) {
+        return ExecutionState.valueOf(status.name().substring("EXECUTION_STATUS_".length()));
     }
 
-    public static ExecutionMode fromProto(dev.runplane.v1.ExecutionMode mode) {
-        return ExecutionMode.valueOf(mode.name().substring("EXECUTION_MODE_".length()));
+    public static Mode fromProto(ExecutionMode mode) {
+        return Mode.valueOf(mode.name().substring("EXECUTION_MODE_".length()));
     }
 
     public static TriggerKind fromProto(dev.runplane.v1.TriggerKind kind) {
         return TriggerKind.valueOf(kind.name().substring("TRIGGER_KIND_".length()));
     }
 
-    public static StepStatus fromProto(dev.runplane.v1.StepStatus status) {
-        return StepStatus.valueOf(status.name().substring("STEP_STATUS_".length()));
+    public static StepState fromProto(StepStatus status) {
+        return StepState.valueOf(status.name().substring("STEP_STATUS_".length()));
+    }
+
+    public static dev.runplane.v1.Assignment toProto(Assignment assignment) {
+        return dev.runplane.v1.Assignment.newBuilder().setExecution(toProto(assignment.execution()))
+                .setLease(toProto(assignment.lease())).build();
+    }
+
+    public static dev.runplane.v1.Lease toProto(Lease lease) {
+        dev.runplane.v1.Lease.Builder b = dev.runplane.v1.Lease.newBuilder()
+                .setExecutionId(lease.executionId().toString())
+                .setAttempt(lease.attempt())
+                .setToken(lease.token());
+        if (lease.expireTime() != null) {
+            b.setExpireTime(Timestamps.fromMillis(lease.expireTime().toEpochMilli()));
+        }
+        return b.build();
+    }
+
+    public static dev.runplane.v1.ApiKey toProto(ApiKey key) {
+        dev.runplane.v1.ApiKey.Builder proto = dev.runplane.v1.ApiKey.newBuilder()
+                .setId(key.id())
+                .addAllPipelines(key.pipelines())
+                .setDescription(key.description());
+        key.scopes().stream().sorted().map(ProtoMapper::toProto).forEach(proto::addScopes);
+        setTime(key.createTime(), proto::setCreateTime);
+        setTime(key.expireTime(), proto::setExpireTime);
+        setTime(key.revokeTime(), proto::setRevokeTime);
+        setTime(key.lastUseTime(), proto::setLastUseTime);
+        return proto.build();
+    }
+
+    /** The scope of a proto value; null for UNSPECIFIED and values newer than this server. */
+    public static Scope fromProto(KeyScope scope) {
+        return switch (scope) {
+            case KEY_SCOPE_READ -> Scope.READ;
+            case KEY_SCOPE_RUN -> Scope.RUN;
+            case KEY_SCOPE_WORK -> Scope.WORK;
+            case KEY_SCOPE_ADMIN -> Scope.ADMIN;
+            default -> null;
+        };
+    }
+
+    public static KeyScope toProto(Scope scope) {
+        return switch (scope) {
+            case READ -> KeyScope.KEY_SCOPE_READ;
+            case RUN -> KeyScope.KEY_SCOPE_RUN;
+            case WORK -> KeyScope.KEY_SCOPE_WORK;
+            case ADMIN -> KeyScope.KEY_SCOPE_ADMIN;
+        };
     }
 
     /** A stored JSON object (inputs, outputs, variables, metrics) as a Struct; see {@link StructJson}. */

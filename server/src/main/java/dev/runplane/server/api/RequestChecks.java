@@ -8,10 +8,12 @@ import com.google.protobuf.util.Timestamps;
 import dev.runplane.client.StructJson;
 import dev.runplane.server.core.FieldViolation;
 import dev.runplane.server.core.InvalidArgumentException;
+import dev.runplane.server.core.Limits;
 import java.nio.charset.StandardCharsets;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -22,6 +24,7 @@ import java.util.regex.Pattern;
 final class RequestChecks {
 
     static final Pattern PIPELINE = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,127}");
+    static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-/]{0,62}");
 
     private final List<FieldViolation> violations = new ArrayList<>();
 
@@ -77,6 +80,24 @@ final class RequestChecks {
             fail(field, "must match [a-z0-9][a-z0-9_.-]{0,127}");
         }
         return name;
+    }
+
+    /** Label keys and values within the limits (a Run's labels, and Search's and WatchExecutions' filters). */
+    void labels(String field, Map<String, String> labels, Limits limits) {
+        if (labels.size() > limits.maxLabels()) {
+            fail(field, "must have at most " + limits.maxLabels() + " entries");
+            return;
+        }
+        for (Map.Entry<String, String> label : labels.entrySet()) {
+            if (!LABEL_KEY.matcher(label.getKey()).matches()) {
+                fail(field, "key '" + abbreviate(label.getKey()) + "' must match [A-Za-z0-9][A-Za-z0-9_.-/]{0,62}");
+            } else if (label.getValue().length() > limits.maxLabelValueLength()) {
+                fail(field, "value of '" + label.getKey() + "' must be at most "
+                        + limits.maxLabelValueLength() + " characters");
+            } else if (label.getValue().indexOf('\0') >= 0) {
+                fail(field, "value of '" + label.getKey() + "' must not contain NUL characters");
+            }
+        }
     }
 
     /** Optional free text with a length limit; empty becomes null. */
@@ -171,5 +192,9 @@ final class RequestChecks {
             fail(field, "must be from " + min + " to " + max);
         }
         return value;
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 64 ? text : text.substring(0, 64) + "...";
     }
 }

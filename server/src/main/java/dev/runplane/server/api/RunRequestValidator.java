@@ -1,8 +1,8 @@
 package dev.runplane.server.api;
 
 import com.google.protobuf.CodedOutputStream;
-import dev.runplane.server.core.ExecutionMode;
 import dev.runplane.server.core.Limits;
+import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.TriggerKind;
@@ -16,12 +16,10 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /** Checks a RunRequest against the contract and the limits, and turns it into a {@link NewExecution}. */
 final class RunRequestValidator {
 
-    static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-/]{0,62}");
     static final Duration MAX_RUNTIME = Duration.ofDays(30);
     /** RunBatch's limit: one batch is at most one statement of the store's group commit. */
     static final int MAX_BATCH = 100;
@@ -38,10 +36,10 @@ final class RunRequestValidator {
         String pipeline = checks.pipeline("pipeline", request.getPipeline());
         String inputs = checks.json("inputs", request.hasInputs(), request.getInputs(), limits.maxPayloadBytes(), "{}");
         Map<String, String> labels = request.getLabelsMap();
-        checkLabels(checks, "labels", labels, limits);
-        ExecutionMode mode = switch (request.getMode()) {
-            case EXECUTION_MODE_UNSPECIFIED, EXECUTION_MODE_PRODUCTION -> ExecutionMode.PRODUCTION;
-            case EXECUTION_MODE_EXPERIMENT -> ExecutionMode.EXPERIMENT;
+        checks.labels("labels", labels, limits);
+        Mode mode = switch (request.getMode()) {
+            case EXECUTION_MODE_UNSPECIFIED, EXECUTION_MODE_PRODUCTION -> Mode.PRODUCTION;
+            case EXECUTION_MODE_EXPERIMENT -> Mode.EXPERIMENT;
             default -> {
                 checks.fail("mode", "must be EXECUTION_MODE_PRODUCTION or EXECUTION_MODE_EXPERIMENT");
                 yield null;
@@ -68,24 +66,6 @@ final class RunRequestValidator {
         RequestChecks checks = new RequestChecks();
         checks.batch("runs", request.getRunsCount(), MAX_BATCH);
         checks.throwIfInvalid();
-    }
-
-    /** Label keys and values within the limits; {@code field} names them in violations (Search reuses it). */
-    static void checkLabels(RequestChecks checks, String field, Map<String, String> labels, Limits limits) {
-        if (labels.size() > limits.maxLabels()) {
-            checks.fail(field, "must have at most " + limits.maxLabels() + " entries");
-            return;
-        }
-        for (Map.Entry<String, String> label : labels.entrySet()) {
-            if (!LABEL_KEY.matcher(label.getKey()).matches()) {
-                checks.fail(field, "key '" + abbreviate(label.getKey()) + "' must match [A-Za-z0-9][A-Za-z0-9_.-/]{0,62}");
-            } else if (label.getValue().length() > limits.maxLabelValueLength()) {
-                checks.fail(field, "value of '" + label.getKey() + "' must be at most "
-                        + limits.maxLabelValueLength() + " characters");
-            } else if (label.getValue().indexOf('\0') >= 0) {
-                checks.fail(field, "value of '" + label.getKey() + "' must not contain NUL characters");
-            }
-        }
     }
 
     private Trigger trigger(RequestChecks checks, RunRequest request) {
@@ -127,9 +107,5 @@ final class RunRequestValidator {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
         }
-    }
-
-    private static String abbreviate(String text) {
-        return text.length() <= 64 ? text : text.substring(0, 64) + "...";
     }
 }

@@ -1,21 +1,20 @@
 package dev.runplane.server.api;
 
-import dev.runplane.server.core.ExecutionMode;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.Limits;
+import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.SearchFilter;
 import dev.runplane.server.core.SearchOrder;
 import dev.runplane.server.core.SearchQuery;
 import dev.runplane.v1.ExecutionFilter;
 import dev.runplane.v1.SearchRequest;
 import dev.runplane.v1.TimeRange;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
@@ -28,8 +27,6 @@ final class SearchRequestValidator {
     static final int DEFAULT_PAGE_SIZE = 50;
     static final int MAX_PAGE_SIZE = 1000;
     static final int MAX_QUERY_LENGTH = 1000;
-    /** More values than this in one repeated filter field is a mistake, not a search. */
-    static final int MAX_VALUES = 1000;
     static final int MAX_PAGE_TOKEN_LENGTH = 512;
 
     private static final String ORDER_KEYS = Arrays.stream(SearchOrder.Key.values())
@@ -79,41 +76,12 @@ final class SearchRequestValidator {
     }
 
     private SearchFilter filter(RequestChecks checks, String prefix, ExecutionFilter f) {
-        List<UUID> ids = new ArrayList<>();
-        if (countWithin(checks, prefix + "ids", f.getIdsCount())) {
-            for (String id : new TreeSet<>(f.getIdsList())) {
-                UUID parsed = checks.optionalId(prefix + "ids", id.isEmpty() ? "-" : id);
-                if (parsed != null) {
-                    ids.add(parsed);
-                }
-            }
-        }
-        List<String> pipelines = new ArrayList<>();
-        if (countWithin(checks, prefix + "pipelines", f.getPipelinesCount())) {
-            for (String pipeline : new TreeSet<>(f.getPipelinesList())) {
-                pipelines.add(checks.pipeline(prefix + "pipelines", pipeline));
-            }
-        }
-        TreeSet<ExecutionStatus> statuses = new TreeSet<>();
-        for (dev.runplane.v1.ExecutionStatus status : f.getStatusesList()) {
-            if (status == dev.runplane.v1.ExecutionStatus.EXECUTION_STATUS_UNSPECIFIED
-                    || status == dev.runplane.v1.ExecutionStatus.UNRECOGNIZED) {
-                checks.fail(prefix + "statuses", "must be known statuses (EXECUTION_STATUS_QUEUED, ...)");
-            } else {
-                statuses.add(ProtoMapper.fromProto(status));
-            }
-        }
-        TreeSet<ExecutionMode> modes = new TreeSet<>();
-        for (dev.runplane.v1.ExecutionMode mode : f.getModesList()) {
-            if (mode == dev.runplane.v1.ExecutionMode.EXECUTION_MODE_UNSPECIFIED
-                    || mode == dev.runplane.v1.ExecutionMode.UNRECOGNIZED) {
-                checks.fail(prefix + "modes", "must be EXECUTION_MODE_PRODUCTION or EXECUTION_MODE_EXPERIMENT");
-            } else {
-                modes.add(ProtoMapper.fromProto(mode));
-            }
-        }
+        List<UUID> ids = FilterChecks.SEARCH.ids(checks, prefix + "ids", f.getIdsList());
+        List<String> pipelines = FilterChecks.SEARCH.pipelines(checks, prefix + "pipelines", f.getPipelinesList());
+        Set<ExecutionState> statuses = FilterChecks.SEARCH.statuses(checks, prefix + "statuses", f.getStatusesList());
+        Set<Mode> modes = FilterChecks.SEARCH.modes(checks, prefix + "modes", f.getModesList());
         Map<String, String> labels = new TreeMap<>(f.getLabelsMap());
-        RunRequestValidator.checkLabels(checks, prefix + "labels", labels, limits);
+        checks.labels(prefix + "labels", labels, limits);
         Integer min = f.hasMinPriority() ? f.getMinPriority() : null;
         Integer max = f.hasMaxPriority() ? f.getMaxPriority() : null;
         if (min != null && max != null && min > max) {
@@ -126,15 +94,6 @@ final class SearchRequestValidator {
                 range(checks, prefix + "start_time", f.hasStartTime(), f.getStartTime()),
                 range(checks, prefix + "end_time", f.hasEndTime(), f.getEndTime()),
                 min, max);
-    }
-
-    /** Whether a repeated filter field has at most {@link #MAX_VALUES} values (Search and WatchExecutions). */
-    static boolean countWithin(RequestChecks checks, String field, int count) {
-        if (count > MAX_VALUES) {
-            checks.fail(field, "must have at most " + MAX_VALUES + " values");
-            return false;
-        }
-        return true;
     }
 
     private static SearchFilter.TimeRange range(RequestChecks checks, String field, boolean present, TimeRange range) {

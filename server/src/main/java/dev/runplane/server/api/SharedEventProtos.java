@@ -1,6 +1,7 @@
 package dev.runplane.server.api;
 
-import dev.runplane.server.core.ExecutionEvent;
+import dev.runplane.server.core.Event;
+import dev.runplane.v1.ExecutionEvent;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -13,18 +14,18 @@ final class SharedEventProtos {
 
     private static final int SLOTS = 4096;
 
-    private record Slot(long sequence, dev.runplane.v1.ExecutionEvent proto) {
+    private record Slot(long sequence, ExecutionEvent proto) {
     }
 
     private final AtomicReferenceArray<Slot> slots = new AtomicReferenceArray<>(SLOTS);
 
-    dev.runplane.v1.ExecutionEvent toProto(ExecutionEvent event) {
+    ExecutionEvent toProto(Event event) {
         int index = (int) Math.floorMod(event.sequence(), (long) SLOTS);
         Slot slot = slots.get(index);
         if (slot != null && slot.sequence() == event.sequence()) {
             return slot.proto();
         }
-        dev.runplane.v1.ExecutionEvent proto = ProtoMapper.toProto(event);
+        ExecutionEvent proto = ProtoMapper.toProto(event);
         slots.set(index, new Slot(event.sequence(), proto));
         return proto;
     }

@@ -1,9 +1,7 @@
 package dev.runplane.server.api;
 
-import dev.runplane.server.core.Lease;
 import dev.runplane.server.core.Limits;
 import dev.runplane.server.core.Workers;
-import dev.runplane.v1.Assignment;
 import dev.runplane.v1.CompleteBatchRequest;
 import dev.runplane.v1.CompleteBatchResponse;
 import dev.runplane.v1.CompleteRequest;
@@ -43,7 +41,7 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
         GrpcReactor.unary(Mono.fromCallable(() -> validator.poll(request))
                 .flatMap(claim -> workers.poll(claim, maxWait(request, deadline)))
                 .map(assignments -> PollResponse.newBuilder()
-                        .addAllAssignments(assignments.stream().map(WorkerGrpcService::toProto).toList()).build()),
+                        .addAllAssignments(assignments.stream().map(ProtoMapper::toProto).toList()).build()),
                 observer);
     }
 
@@ -62,7 +60,7 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
     public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> observer) {
         GrpcReactor.unary(Mono.fromCallable(() -> validator.heartbeat(request))
                 .flatMap(workers::heartbeat)
-                .map(outcome -> HeartbeatResponse.newBuilder().setLease(toProto(outcome.lease()))
+                .map(outcome -> HeartbeatResponse.newBuilder().setLease(ProtoMapper.toProto(outcome.lease()))
                         .setCancelRequested(outcome.cancelRequested()).build()), observer);
     }
 
@@ -110,21 +108,5 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
                 .map(ProtoMapper::toProto)
                 .map(e -> FailResponse.newBuilder().setExecution(reduce ? WithoutRead.fail(e, request) : e).build()),
                 observer);
-    }
-
-    static Assignment toProto(dev.runplane.server.core.Assignment assignment) {
-        return Assignment.newBuilder().setExecution(ProtoMapper.toProto(assignment.execution()))
-                .setLease(toProto(assignment.lease())).build();
-    }
-
-    static dev.runplane.v1.Lease toProto(Lease lease) {
-        dev.runplane.v1.Lease.Builder b = dev.runplane.v1.Lease.newBuilder()
-                .setExecutionId(lease.executionId().toString())
-                .setAttempt(lease.attempt())
-                .setToken(lease.token());
-        if (lease.expireTime() != null) {
-            b.setExpireTime(com.google.protobuf.util.Timestamps.fromMillis(lease.expireTime().toEpochMilli()));
-        }
-        return b.build();
     }
 }

@@ -10,7 +10,9 @@ import dev.runplane.v1.CompleteBatchRequest;
 import dev.runplane.v1.CompleteRequest;
 import dev.runplane.v1.FailRequest;
 import dev.runplane.v1.HeartbeatRequest;
+import dev.runplane.v1.LeaseOrBuilder;
 import dev.runplane.v1.PollRequest;
+import dev.runplane.v1.StepOrBuilder;
 import dev.runplane.v1.StepStatus;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +21,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
-/** Checks WorkerService requests and turns them into core commands; every bad field is named. */
+/**
+ * Checks WorkerService requests and turns them into core commands; every bad field is named. It reads
+ * the proto Lease and Step through their generated {@code OrBuilder} views: the core types it builds
+ * have those names.
+ */
 final class WorkerRequestValidator {
 
     static final Duration DEFAULT_MAX_WAIT = Duration.ofSeconds(30);
@@ -142,7 +148,7 @@ final class WorkerRequestValidator {
         return WorkerReport.fail(lease, error == null ? "" : error, request.getRetryable(), delay, steps);
     }
 
-    private static Lease lease(RequestChecks checks, boolean present, dev.runplane.v1.Lease lease) {
+    private static Lease lease(RequestChecks checks, boolean present, LeaseOrBuilder lease) {
         if (!present) {
             checks.fail("lease", "is required");
             return null;
@@ -158,7 +164,7 @@ final class WorkerRequestValidator {
         return new Lease(id, lease.getAttempt(), lease.getToken(), null);
     }
 
-    private List<Step> steps(RequestChecks checks, List<dev.runplane.v1.Step> steps) {
+    private List<Step> steps(RequestChecks checks, List<? extends StepOrBuilder> steps) {
         if (steps.size() > MAX_STEPS) {
             checks.fail("steps", "at most " + MAX_STEPS + " steps");
             return List.of();
@@ -166,7 +172,7 @@ final class WorkerRequestValidator {
         List<Step> result = new ArrayList<>();
         Set<String> names = new HashSet<>();
         for (int i = 0; i < steps.size(); i++) {
-            dev.runplane.v1.Step step = steps.get(i);
+            StepOrBuilder step = steps.get(i);
             String field = "steps[" + i + "]";
             if (step.getName().isEmpty()) {
                 checks.fail(field + ".name", "is required");

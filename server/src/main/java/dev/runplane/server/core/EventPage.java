@@ -7,5 +7,5 @@ import java.util.List;
  *
  * @param nextPageToken null on the last page
  */
-public record EventPage(List<ExecutionEvent> events, String nextPageToken) {
+public record EventPage(List<Event> events, String nextPageToken) {
 }

@@ -13,8 +13,8 @@ import java.util.UUID;
 public record Execution(
         UUID id,
         String pipeline,
-        ExecutionStatus status,
-        ExecutionMode mode,
+        ExecutionState status,
+        Mode mode,
         int priority,
         Map<String, String> labels,
         String inputsJson,
@@ -52,7 +52,7 @@ public record Execution(
             return null;
         }
         Instant until = startTime != null && !startTime.isBefore(queueTime) ? startTime
-                : status == ExecutionStatus.QUEUED ? now
+                : status == ExecutionState.QUEUED ? now
                 : endTime != null ? endTime : now;
         return Duration.between(queueTime, until);
     }

@@ -19,7 +19,7 @@ public interface ExecutionQueries {
     Mono<Long> count(SearchFilter filter, String text);
 
     /** Events of one execution with a revision above {@code afterRevision}, in revision order. */
-    Flux<ExecutionEvent> events(UUID executionId, long afterRevision, int limit);
+    Flux<Event> events(UUID executionId, long afterRevision, int limit);
 
     /**
      * The pipeline of each of these executions that exists (an execution never changes pipeline), for

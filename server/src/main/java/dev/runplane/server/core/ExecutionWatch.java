@@ -14,11 +14,11 @@ public interface ExecutionWatch {
      * otherwise every event after that revision; then every later change in revision order. Completes
      * after the terminal event. Fails with {@link NotFoundException} for an unknown id.
      */
-    Flux<ExecutionEvent> watchExecution(UUID id, long afterRevision);
+    Flux<Event> watchExecution(UUID id, long afterRevision);
 
     /**
      * Every execution that matches the filter: from now with {@code afterSequence} 0, otherwise every
      * event that committed after the event with that sequence. Never completes by itself.
      */
-    Flux<ExecutionEvent> watchExecutions(WatchFilter filter, long afterSequence);
+    Flux<Event> watchExecutions(WatchFilter filter, long afterSequence);
 }

@@ -44,13 +44,13 @@ public final class Executions {
     public Mono<Execution> cancel(UUID id, String actor, String reason) {
         return store.transition(TransitionRequest.of(id, Action.CANCEL, actor, reason))
                 .onErrorResume(TransitionRefusedException.class, refused ->
-                        refused.from() == ExecutionStatus.CANCELLING || refused.from() == ExecutionStatus.CANCELLED
+                        refused.from() == ExecutionState.CANCELLING || refused.from() == ExecutionState.CANCELLED
                                 ? get(id)
                                 : Mono.error(refused));
     }
 
     /** A new execution like an earlier one (pipeline, inputs, labels, mode, limits), rerun_of pointing back. */
-    public Mono<Execution> rerun(RerunRequest request, String actor) {
+    public Mono<Execution> rerun(Rerun request, String actor) {
         return get(request.id()).flatMap(original -> store.create(new NewExecution(
                 original.pipeline(),
                 original.mode(),
@@ -109,7 +109,7 @@ public final class Executions {
                     // Every execution has the event that created it.
                     return Mono.error(NotFoundException.execution(id));
                 }
-                List<ExecutionEvent> page = events;
+                List<Event> page = events;
                 String next = null;
                 if (page.size() > pageSize) {
                     page = page.subList(0, pageSize);

@@ -15,7 +15,7 @@ import java.util.UUID;
  */
 public record NewExecution(
         String pipeline,
-        ExecutionMode mode,
+        Mode mode,
         int priority,
         Map<String, String> labels,
         String inputsJson,

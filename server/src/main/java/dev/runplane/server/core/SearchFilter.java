@@ -14,8 +14,8 @@ import java.util.UUID;
 public record SearchFilter(
         List<UUID> ids,
         List<String> pipelines,
-        List<ExecutionStatus> statuses,
-        List<ExecutionMode> modes,
+        List<ExecutionState> statuses,
+        List<Mode> modes,
         Map<String, String> labels,
         UUID parentId,
         String workerId,

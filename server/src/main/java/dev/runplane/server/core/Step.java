@@ -7,6 +7,6 @@ import java.time.Instant;
  *
  * @param metricsJson the step's metrics as a JSON object text, or null
  */
-public record Step(String name, StepStatus status, Instant startTime, Instant endTime, String message,
+public record Step(String name, StepState status, Instant startTime, Instant endTime, String message,
                    String metricsJson) {
 }

@@ -3,10 +3,10 @@ package dev.runplane.server.core;
 /** The transition table has no edge for this action from the current status. */
 public final class TransitionRefusedException extends RunplaneException {
 
-    private final ExecutionStatus from;
+    private final ExecutionState from;
     private final Action action;
 
-    public TransitionRefusedException(ExecutionStatus from, Action action) {
+    public TransitionRefusedException(ExecutionState from, Action action) {
         super(Kind.TRANSITION_REFUSED, "TRANSITION_REFUSED",
                 entries("action", action.name(), "status", from == null ? null : from.name()),
                 from == null
@@ -17,7 +17,7 @@ public final class TransitionRefusedException extends RunplaneException {
     }
 
     /** The status the execution had; null when the action tried to create one. */
-    public ExecutionStatus from() {
+    public ExecutionState from() {
         return this.from;
     }
 

@@ -16,14 +16,14 @@ import static dev.runplane.server.core.Action.FAIL;
 import static dev.runplane.server.core.Action.RETRY;
 import static dev.runplane.server.core.Action.SKIP;
 import static dev.runplane.server.core.Action.TIME_OUT;
-import static dev.runplane.server.core.ExecutionStatus.CANCELLED;
-import static dev.runplane.server.core.ExecutionStatus.CANCELLING;
-import static dev.runplane.server.core.ExecutionStatus.FAILED;
-import static dev.runplane.server.core.ExecutionStatus.QUEUED;
-import static dev.runplane.server.core.ExecutionStatus.RUNNING;
-import static dev.runplane.server.core.ExecutionStatus.SKIPPED;
-import static dev.runplane.server.core.ExecutionStatus.SUCCEEDED;
-import static dev.runplane.server.core.ExecutionStatus.TIMED_OUT;
+import static dev.runplane.server.core.ExecutionState.CANCELLED;
+import static dev.runplane.server.core.ExecutionState.CANCELLING;
+import static dev.runplane.server.core.ExecutionState.FAILED;
+import static dev.runplane.server.core.ExecutionState.QUEUED;
+import static dev.runplane.server.core.ExecutionState.RUNNING;
+import static dev.runplane.server.core.ExecutionState.SKIPPED;
+import static dev.runplane.server.core.ExecutionState.SUCCEEDED;
+import static dev.runplane.server.core.ExecutionState.TIMED_OUT;
 
 /**
  * The one state machine of an execution: (status, action) → next status. Nothing else decides a
@@ -33,9 +33,9 @@ import static dev.runplane.server.core.ExecutionStatus.TIMED_OUT;
 public final class Transitions {
 
     /** How a new execution starts: the only actions allowed without a current status. */
-    private static final Map<Action, ExecutionStatus> CREATIONS = Map.of(ENQUEUE, QUEUED, SKIP, SKIPPED);
+    private static final Map<Action, ExecutionState> CREATIONS = Map.of(ENQUEUE, QUEUED, SKIP, SKIPPED);
 
-    private static final Map<ExecutionStatus, Map<Action, ExecutionStatus>> TABLE = new EnumMap<>(ExecutionStatus.class);
+    private static final Map<ExecutionState, Map<Action, ExecutionState>> TABLE = new EnumMap<>(ExecutionState.class);
 
     static {
         allow(QUEUED, CLAIM, RUNNING);
@@ -54,13 +54,13 @@ public final class Transitions {
     private Transitions() {
     }
 
-    private static void allow(ExecutionStatus from, Action action, ExecutionStatus to) {
+    private static void allow(ExecutionState from, Action action, ExecutionState to) {
         TABLE.computeIfAbsent(from, s -> new EnumMap<>(Action.class)).put(action, to);
     }
 
     /** The status a new execution takes, or a refusal for an action that does not create. */
-    public static ExecutionStatus create(Action action) {
-        ExecutionStatus to = CREATIONS.get(action);
+    public static ExecutionState create(Action action) {
+        ExecutionState to = CREATIONS.get(action);
         if (to == null) {
             throw new TransitionRefusedException(null, action);
         }
@@ -68,20 +68,20 @@ public final class Transitions {
     }
 
     /** The next status, if the table allows the action from this status. */
-    public static Optional<ExecutionStatus> target(ExecutionStatus from, Action action) {
+    public static Optional<ExecutionState> target(ExecutionState from, Action action) {
         return Optional.ofNullable(TABLE.getOrDefault(from, Map.of()).get(action));
     }
 
     /** The next status, or {@link TransitionRefusedException} when the table has no such edge. */
-    public static ExecutionStatus next(ExecutionStatus from, Action action) {
+    public static ExecutionState next(ExecutionState from, Action action) {
         return target(from, action).orElseThrow(() -> new TransitionRefusedException(from, action));
     }
 
     /** Every edge of one action, from → to: what the store's conditional UPDATE may do. */
-    public static Map<ExecutionStatus, ExecutionStatus> edges(Action action) {
-        Map<ExecutionStatus, ExecutionStatus> edges = new EnumMap<>(ExecutionStatus.class);
+    public static Map<ExecutionState, ExecutionState> edges(Action action) {
+        Map<ExecutionState, ExecutionState> edges = new EnumMap<>(ExecutionState.class);
         TABLE.forEach((from, row) -> {
-            ExecutionStatus to = row.get(action);
+            ExecutionState to = row.get(action);
             if (to != null) {
                 edges.put(from, to);
             }
@@ -90,8 +90,8 @@ public final class Transitions {
     }
 
     /** The statuses from which the action is allowed. */
-    public static Set<ExecutionStatus> sources(Action action) {
-        Set<ExecutionStatus> sources = EnumSet.noneOf(ExecutionStatus.class);
+    public static Set<ExecutionState> sources(Action action) {
+        Set<ExecutionState> sources = EnumSet.noneOf(ExecutionState.class);
         sources.addAll(edges(action).keySet());
         return sources;
     }

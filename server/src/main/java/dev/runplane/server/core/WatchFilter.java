@@ -8,8 +8,8 @@ import java.util.UUID;
  * Which events a WatchExecutions stream receives. An empty set or map means "any". Statuses match
  * the status AFTER the change, so a dashboard that watches FAILED sees each failure once.
  */
-public record WatchFilter(Set<UUID> ids, Set<String> pipelines, Set<ExecutionStatus> statuses,
-                          Set<ExecutionMode> modes, Map<String, String> labels) {
+public record WatchFilter(Set<UUID> ids, Set<String> pipelines, Set<ExecutionState> statuses,
+                          Set<Mode> modes, Map<String, String> labels) {
 
     public static final WatchFilter ALL = new WatchFilter(Set.of(), Set.of(), Set.of(), Set.of(), Map.of());
 
@@ -21,7 +21,7 @@ public record WatchFilter(Set<UUID> ids, Set<String> pipelines, Set<ExecutionSta
         labels = Map.copyOf(labels);
     }
 
-    public boolean matches(ExecutionEvent event) {
+    public boolean matches(Event event) {
         Execution e = event.execution();
         if (!ids.isEmpty() && !ids.contains(event.executionId())) {
             return false;

@@ -1,6 +1,8 @@
 package dev.runplane.server.store;
 
+import dev.runplane.server.core.Action;
 import dev.runplane.server.core.Execution;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.LeaseLostException;
 import dev.runplane.server.core.NotFoundException;
 import dev.runplane.server.core.RunplaneException;
@@ -124,8 +126,7 @@ final class CompleteBatcher {
             return new LeaseLostException(id);
         }
         if (row.get("id", UUID.class) == null) {
-            return new TransitionRefusedException(dev.runplane.server.core.ExecutionStatus.valueOf(current),
-                    dev.runplane.server.core.Action.COMPLETE);
+            return new TransitionRefusedException(ExecutionState.valueOf(current), Action.COMPLETE);
         }
         return ExecutionReader.execution(new RowColumns(row));
     }

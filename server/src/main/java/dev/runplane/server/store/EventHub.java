@@ -1,7 +1,7 @@
 package dev.runplane.server.store;
 
-import dev.runplane.server.core.ExecutionEvent;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.Event;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.RepeatedFailureLog;
 import dev.runplane.server.core.WatchFilter;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
@@ -78,7 +78,7 @@ public final class EventHub implements AutoCloseable {
      * benchmark the full read was the hub's main cost, for nobody.
      */
     static final String LIGHT_READ_SQL = readSql("sequence, xid::text AS xid_text, CASE WHEN to_status = '"
-            + ExecutionStatus.QUEUED.name() + "' THEN " + ExecutionReader.eventText("pipeline") + " END AS queued_pipeline");
+            + ExecutionState.QUEUED.name() + "' THEN " + ExecutionReader.eventText("pipeline") + " END AS queued_pipeline");
 
     private static String readSql(String columns) {
         return Sql.compact("""
@@ -257,9 +257,9 @@ public final class EventHub implements AutoCloseable {
     private record ReadRow(EventPosition position, LoggedEvent logged, String queuedPipeline) {
 
         static ReadRow full(LoggedEvent logged) {
-            ExecutionEvent event = logged.event();
+            Event event = logged.event();
             return new ReadRow(logged.position(), logged,
-                    event.toStatus() == ExecutionStatus.QUEUED && event.execution() != null
+                    event.toStatus() == ExecutionState.QUEUED && event.execution() != null
                             ? event.execution().pipeline() : null);
         }
 

@@ -1,7 +1,7 @@
 package dev.runplane.server.store;
 
-import dev.runplane.server.core.ExecutionEvent;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.Event;
+import dev.runplane.server.core.ExecutionState;
 import io.r2dbc.postgresql.codec.Json;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
@@ -88,7 +88,7 @@ final class EventLog {
 
     /** One row of {@link #COLUMNS}, with its place in the log. */
     static LoggedEvent read(Row row) {
-        ExecutionEvent event = event(row);
+        Event event = event(row);
         return new LoggedEvent(EventPosition.of(row.get("xid_text", String.class), event.sequence()), event);
     }
 
@@ -96,14 +96,14 @@ final class EventLog {
      * The event of an execution_events row (any query that selects {@link #COLUMNS}, xid aside); the
      * execution comes from the event's snapshot.
      */
-    static ExecutionEvent event(Row row) {
+    static Event event(Row row) {
         String from = row.get("from_status", String.class);
-        return new ExecutionEvent(
+        return new Event(
                 row.get("sequence", Long.class),
                 row.get("execution_id", UUID.class),
                 row.get("revision", Long.class),
-                from == null ? null : ExecutionStatus.valueOf(from),
-                ExecutionStatus.valueOf(row.get("to_status", String.class)),
+                from == null ? null : ExecutionState.valueOf(from),
+                ExecutionState.valueOf(row.get("to_status", String.class)),
                 row.get("event_time", Instant.class),
                 row.get("actor", String.class),
                 row.get("reason", String.class),

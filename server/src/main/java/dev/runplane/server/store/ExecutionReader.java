@@ -3,10 +3,10 @@ package dev.runplane.server.store;
 import com.google.gson.Gson;
 import com.google.gson.reflect.TypeToken;
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionMode;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
+import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.Step;
-import dev.runplane.server.core.StepStatus;
+import dev.runplane.server.core.StepState;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.TriggerKind;
 import java.lang.reflect.Type;
@@ -87,8 +87,8 @@ final class ExecutionReader {
         return new Execution(
                 c.uuid("id"),
                 c.text("pipeline"),
-                ExecutionStatus.valueOf(c.text("status")),
-                ExecutionMode.valueOf(c.text("mode")),
+                ExecutionState.valueOf(c.text("status")),
+                Mode.valueOf(c.text("mode")),
                 c.int4("priority"),
                 labels(c.json("labels")),
                 c.json("inputs"),
@@ -117,7 +117,7 @@ final class ExecutionReader {
     }
 
     static Step step(Columns c) {
-        return new Step(c.text("name"), StepStatus.valueOf(c.text("status")), c.time("start_time"),
+        return new Step(c.text("name"), StepState.valueOf(c.text("status")), c.time("start_time"),
                 c.time("end_time"), c.text("message"), c.json("metrics"));
     }
 

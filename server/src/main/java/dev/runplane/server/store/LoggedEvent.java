@@ -1,7 +1,7 @@
 package dev.runplane.server.store;
 
-import dev.runplane.server.core.ExecutionEvent;
+import dev.runplane.server.core.Event;
 
 /** An event and its place in the log. */
-record LoggedEvent(EventPosition position, ExecutionEvent event) {
+record LoggedEvent(EventPosition position, Event event) {
 }

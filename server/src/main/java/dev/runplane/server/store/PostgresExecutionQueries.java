@@ -1,7 +1,7 @@
 package dev.runplane.server.store;
 
+import dev.runplane.server.core.Event;
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionEvent;
 import dev.runplane.server.core.ExecutionQueries;
 import dev.runplane.server.core.PageTokens;
 import dev.runplane.server.core.SearchFilter;
@@ -62,7 +62,7 @@ public final class PostgresExecutionQueries implements ExecutionQueries {
     }
 
     @Override
-    public Flux<ExecutionEvent> events(UUID executionId, long afterRevision, int limit) {
+    public Flux<Event> events(UUID executionId, long afterRevision, int limit) {
         return withConnection(connection -> Flux.from(connection.createStatement(EVENTS_SQL)
                         .bind(0, executionId).bind(1, afterRevision).bind(2, limit).execute())
                 .flatMap(result -> result.map((row, meta) -> EventLog.event(row))));

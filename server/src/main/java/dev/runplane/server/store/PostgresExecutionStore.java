@@ -3,7 +3,7 @@ package dev.runplane.server.store;
 import dev.runplane.server.core.Action;
 import dev.runplane.server.core.ContentionException;
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.ExecutionStore;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.NotFoundException;
@@ -208,7 +208,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
      * queued; empty when a unique index refused the row.
      */
     private Mono<Execution> insert(UUID id, NewExecution n, Action action, UUID duplicateOf) {
-        ExecutionStatus status = Transitions.create(action);
+        ExecutionState status = Transitions.create(action);
         String reason = duplicateOf == null ? null
                 : "skipped: execution " + duplicateOf + " holds dedup_key " + n.dedupKey();
         return announced(withConnection(connection -> {
@@ -277,7 +277,7 @@ public final class PostgresExecutionStore implements ExecutionStore {
     /** A transition's single result row: the changed execution, or the status that refused it. */
     private static Execution outcome(Row row, TransitionRequest request) {
         if (row.get("id", UUID.class) == null) {
-            ExecutionStatus current = ExecutionStatus.valueOf(row.get("current_status", String.class));
+            ExecutionState current = ExecutionState.valueOf(row.get("current_status", String.class));
             throw new TransitionRefusedException(current, request.action());
         }
         return ExecutionReader.execution(new RowColumns(row));
@@ -297,8 +297,8 @@ public final class PostgresExecutionStore implements ExecutionStore {
         /** A claim (to RUNNING) starts an attempt without the last one's error; that one's event keeps it. */
         static String build(Action action) {
             String toStatus = PostgresWorkerStore.statusCase("status", action);
-            String terminal = java.util.Arrays.stream(ExecutionStatus.values())
-                    .filter(ExecutionStatus::isTerminal)
+            String terminal = java.util.Arrays.stream(ExecutionState.values())
+                    .filter(ExecutionState::isTerminal)
                     .map(s -> "'" + s.name() + "'")
                     .collect(Collectors.joining(", "));
             String returning = java.util.Arrays.stream(ExecutionReader.COLUMNS.split(", "))

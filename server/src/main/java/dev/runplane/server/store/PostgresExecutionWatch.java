@@ -1,6 +1,6 @@
 package dev.runplane.server.store;
 
-import dev.runplane.server.core.ExecutionEvent;
+import dev.runplane.server.core.Event;
 import dev.runplane.server.core.ExecutionWatch;
 import dev.runplane.server.core.InvalidArgumentException;
 import dev.runplane.server.core.NotFoundException;
@@ -32,7 +32,7 @@ public final class PostgresExecutionWatch implements ExecutionWatch {
     }
 
     @Override
-    public Flux<ExecutionEvent> watchExecution(UUID id, long afterRevision) {
+    public Flux<Event> watchExecution(UUID id, long afterRevision) {
         return Flux.defer(() -> {
             HubWatcher watcher = hub.join(id, WatchFilter.ALL);
             AtomicLong lastRevision = new AtomicLong(afterRevision);
@@ -77,7 +77,7 @@ public final class PostgresExecutionWatch implements ExecutionWatch {
     }
 
     @Override
-    public Flux<ExecutionEvent> watchExecutions(WatchFilter filter, long afterSequence) {
+    public Flux<Event> watchExecutions(WatchFilter filter, long afterSequence) {
         return Flux.defer(() -> {
             HubWatcher watcher = hub.join(null, filter);
             // "From now" starts after the last event the hub had delivered: a stream ended before any

@@ -8,7 +8,7 @@ import dev.runplane.server.core.Actors;
 import dev.runplane.server.core.Assignment;
 import dev.runplane.server.core.ClaimRequest;
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.HeartbeatOutcome;
 import dev.runplane.server.core.Lease;
 import dev.runplane.server.core.LeaseLostException;
@@ -52,7 +52,7 @@ public final class PostgresWorkerStore implements WorkerStore {
 
     private static final String TERMINAL = Sql.TERMINAL;
 
-    private static final String QUEUED = "'" + ExecutionStatus.QUEUED.name() + "'";
+    private static final String QUEUED = "'" + ExecutionState.QUEUED.name() + "'";
 
     /** The actor of an event that a worker's call writes, from the row's worker_id (what it sent in Poll). */
     private static final String WORKER_ACTOR = "'" + Actors.WORKER_PREFIX + "' || worker_id";
@@ -403,7 +403,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                         requireHeld(row, report.lease());
                         Lease lease = new Lease(report.lease().executionId(), row.get("attempt", Integer.class),
                                 row.get("lease_token", String.class), row.get("lease_expire_time", java.time.Instant.class));
-                        boolean cancel = ExecutionStatus.CANCELLING.name().equals(row.get("status", String.class));
+                        boolean cancel = ExecutionState.CANCELLING.name().equals(row.get("status", String.class));
                         return new HeartbeatOutcome(lease, cancel);
                     })))
                     .doOnNext(outcome -> {
@@ -453,7 +453,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                         requireHeld(row, report.lease());
                         if (row.get("id", UUID.class) == null) {
                             throw new TransitionRefusedException(
-                                    ExecutionStatus.valueOf(row.get("current_status", String.class)), action);
+                                    ExecutionState.valueOf(row.get("current_status", String.class)), action);
                         }
                         return ExecutionReader.execution(new RowColumns(row));
                     })))

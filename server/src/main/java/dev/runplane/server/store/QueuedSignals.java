@@ -1,7 +1,7 @@
 package dev.runplane.server.store;
 
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.WorkSignals;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -33,7 +33,7 @@ final class QueuedSignals {
 
     /** A commit wrote this one execution: a signal if it is queued now. */
     void committed(Execution execution) {
-        if (this.signals != null && execution.status() == ExecutionStatus.QUEUED) {
+        if (this.signals != null && execution.status() == ExecutionState.QUEUED) {
             this.signals.signal(execution.pipeline(), 1);
         }
     }
@@ -45,7 +45,7 @@ final class QueuedSignals {
         }
         Map<String, Integer> queued = new LinkedHashMap<>();
         for (Execution execution : executions) {
-            if (execution.status() == ExecutionStatus.QUEUED) {
+            if (execution.status() == ExecutionState.QUEUED) {
                 queued.merge(execution.pipeline(), 1, Integer::sum);
             }
         }

@@ -1,7 +1,7 @@
 package dev.runplane.server.store;
 
 import dev.runplane.server.core.Action;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.Transitions;
 import java.util.Arrays;
 import java.util.Set;
@@ -10,12 +10,12 @@ import java.util.stream.Collectors;
 /** Helpers for the SQL text this store sends. */
 final class Sql {
 
-    /** The terminal statuses as an SQL list, from {@link ExecutionStatus#isTerminal()}. */
-    static final String TERMINAL = names(Arrays.stream(ExecutionStatus.values())
-            .filter(ExecutionStatus::isTerminal).collect(Collectors.toSet()));
+    /** The terminal statuses as an SQL list, from {@link ExecutionState#isTerminal()}. */
+    static final String TERMINAL = names(Arrays.stream(ExecutionState.values())
+            .filter(ExecutionState::isTerminal).collect(Collectors.toSet()));
 
     /** The statuses in which an execution holds a lease: those a worker can finish from. */
-    static final Set<ExecutionStatus> LEASED_STATUSES = Transitions.sources(Action.COMPLETE);
+    static final Set<ExecutionState> LEASED_STATUSES = Transitions.sources(Action.COMPLETE);
 
     /**
      * {@link #LEASED_STATUSES} as an SQL list: 'CANCELLING', 'RUNNING'. V8's partial indexes spell the
@@ -27,7 +27,7 @@ final class Sql {
     }
 
     /** Statuses as a sorted SQL list of literals, for {@code status IN (...)}. */
-    static String names(Set<ExecutionStatus> statuses) {
+    static String names(Set<ExecutionState> statuses) {
         return statuses.stream().map(s -> "'" + s.name() + "'").sorted().collect(Collectors.joining(", "));
     }
 

@@ -10,7 +10,7 @@ import com.google.rpc.RetryInfo;
 import dev.runplane.server.core.Action;
 import dev.runplane.server.core.AuthenticationException;
 import dev.runplane.server.core.ContentionException;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.FieldViolation;
 import dev.runplane.server.core.InvalidArgumentException;
 import dev.runplane.server.core.LeaseLostException;
@@ -96,7 +96,7 @@ class ErrorMapperTest {
                         status(Code.NOT_FOUND, "api_key k1 not found", info("API_KEY_NOT_FOUND"),
                                 Any.pack(ResourceInfo.newBuilder().setResourceType("api_key")
                                         .setResourceName("k1").build()))),
-                Arguments.of("transition refused", new TransitionRefusedException(ExecutionStatus.SUCCEEDED, Action.CANCEL),
+                Arguments.of("transition refused", new TransitionRefusedException(ExecutionState.SUCCEEDED, Action.CANCEL),
                         status(Code.FAILED_PRECONDITION, "cannot CANCEL an execution that is SUCCEEDED",
                                 Any.pack(ErrorInfo.newBuilder().setDomain(DOMAIN).setReason("TRANSITION_REFUSED")
                                         .putMetadata("action", "CANCEL").putMetadata("status", "SUCCEEDED").build()))),

@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import static dev.runplane.server.core.Action.*;
-import static dev.runplane.server.core.ExecutionStatus.*;
+import static dev.runplane.server.core.ExecutionState.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,20 +18,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TransitionsTest {
 
     /** DESIGN.md's table, written out again independently of the code. */
-    private static final Map<ExecutionStatus, Map<Action, ExecutionStatus>> EXPECTED = Map.of(
+    private static final Map<ExecutionState, Map<Action, ExecutionState>> EXPECTED = Map.of(
             QUEUED, Map.of(CLAIM, RUNNING, CANCEL, CANCELLED),
             RUNNING, Map.of(COMPLETE, SUCCEEDED, FAIL, FAILED, RETRY, QUEUED, TIME_OUT, TIMED_OUT, CANCEL, CANCELLING),
             CANCELLING, Map.of(CONFIRM_CANCEL, CANCELLED, COMPLETE, SUCCEEDED, FAIL, FAILED));
 
     static Stream<Arguments> everyPair() {
-        return Stream.of(ExecutionStatus.values())
+        return Stream.of(ExecutionState.values())
                 .flatMap(from -> Stream.of(Action.values()).map(action -> Arguments.of(from, action)));
     }
 
     @ParameterizedTest(name = "{0} + {1}")
     @MethodSource("everyPair")
-    void everyPairIsAllowedOrRefusedAsDesigned(ExecutionStatus from, Action action) {
-        ExecutionStatus expected = EXPECTED.getOrDefault(from, Map.of()).get(action);
+    void everyPairIsAllowedOrRefusedAsDesigned(ExecutionState from, Action action) {
+        ExecutionState expected = EXPECTED.getOrDefault(from, Map.of()).get(action);
         if (expected != null) {
             assertEquals(expected, Transitions.next(from, action));
             assertTrue(Transitions.sources(action).contains(from));
@@ -46,7 +46,7 @@ class TransitionsTest {
 
     @Test
     void terminalStatusesHaveNoWayOut() {
-        for (ExecutionStatus terminal : EnumSet.of(SUCCEEDED, FAILED, CANCELLED, TIMED_OUT, SKIPPED)) {
+        for (ExecutionState terminal : EnumSet.of(SUCCEEDED, FAILED, CANCELLED, TIMED_OUT, SKIPPED)) {
             assertTrue(terminal.isTerminal());
             for (Action action : Action.values()) {
                 assertTrue(Transitions.target(terminal, action).isEmpty(), terminal + " + " + action);

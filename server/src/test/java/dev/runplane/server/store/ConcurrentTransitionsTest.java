@@ -2,8 +2,8 @@ package dev.runplane.server.store;
 
 import dev.runplane.server.core.Action;
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionMode;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
+import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.NotFoundException;
 import dev.runplane.server.core.TransitionRefusedException;
@@ -51,14 +51,14 @@ class ConcurrentTransitionsTest {
     }
 
     static NewExecution newExecution() {
-        return new NewExecution("nightly", ExecutionMode.PRODUCTION, 0, Map.of("twin", "t1"), "{\"day\":\"2026-11-22\"}",
+        return new NewExecution("nightly", Mode.PRODUCTION, 0, Map.of("twin", "t1"), "{\"day\":\"2026-11-22\"}",
                 Trigger.api(), null, null, null, null, null, 3, Duration.ofMinutes(5), null, "test");
     }
 
     @Test
     void createWritesRevisionOneAndItsEvent() throws Exception {
         Execution created = store.create(newExecution()).block();
-        assertEquals(ExecutionStatus.QUEUED, created.status());
+        assertEquals(ExecutionState.QUEUED, created.status());
         assertEquals(1, created.revision());
         assertEquals(Map.of("twin", "t1"), created.labels());
         assertEquals(Duration.ofMinutes(5), created.maxRuntime());
@@ -72,7 +72,7 @@ class ConcurrentTransitionsTest {
                 .as(StepVerifier::create)
                 .expectErrorSatisfies(e -> {
                     assertTrue(e instanceof TransitionRefusedException);
-                    assertEquals(ExecutionStatus.QUEUED, ((TransitionRefusedException) e).from());
+                    assertEquals(ExecutionState.QUEUED, ((TransitionRefusedException) e).from());
                 })
                 .verify();
         assertEquals(List.of("null>QUEUED@1"), history(created.id()));
@@ -92,13 +92,13 @@ class ConcurrentTransitionsTest {
         Execution created = store.create(newExecution()).block();
         Execution running = store.transition(new TransitionRequest(created.id(), Action.CLAIM, "worker:w1", "",
                 "w1", null, null, null)).block();
-        assertEquals(ExecutionStatus.RUNNING, running.status());
+        assertEquals(ExecutionState.RUNNING, running.status());
         assertEquals(1, running.attempt());
         assertEquals("w1", running.workerId());
         assertTrue(running.startTime() != null && running.endTime() == null);
         Execution done = store.transition(new TransitionRequest(created.id(), Action.COMPLETE, "worker:w1", "",
                 null, "{\"rows\":3}", "done", null)).block();
-        assertEquals(ExecutionStatus.SUCCEEDED, done.status());
+        assertEquals(ExecutionState.SUCCEEDED, done.status());
         assertEquals("{\"rows\": 3}", done.outputsJson());
         assertEquals("done", done.message());
         assertTrue(done.endTime() != null);

@@ -2,9 +2,9 @@ package dev.runplane.server.store;
 
 import com.google.gson.JsonParser;
 import dev.runplane.server.core.Action;
+import dev.runplane.server.core.Event;
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionEvent;
-import dev.runplane.server.core.ExecutionMode;
+import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.TransitionRequest;
 import dev.runplane.server.core.Trigger;
@@ -83,7 +83,7 @@ class EventFormatsTest {
 
     @Test
     void everyFormatReadsAsTheSameExecutionAndTheStateIsTheSmallest() throws Exception {
-        NewExecution n = new NewExecution("formats", ExecutionMode.EXPERIMENT, 7, Map.of("team", "a", "twin", "t-1"),
+        NewExecution n = new NewExecution("formats", Mode.EXPERIMENT, 7, Map.of("team", "a", "twin", "t-1"),
                 "{\"x\": 1}", new Trigger(TriggerKind.SCHEDULE, "cron", "{\"at\": \"9\"}"),
                 null, null, "req-formats", "fp", "dedup-formats", 3, Duration.ofMinutes(5), null, "test");
         Execution created = store.create(n).block();
@@ -103,7 +103,7 @@ class EventFormatsTest {
             }
         }
 
-        List<ExecutionEvent> events = queries.events(running.id(), 0, 10).collectList().block();
+        List<Event> events = queries.events(running.id(), 0, 10).collectList().block();
         assertEquals(4, events.size());
         Execution fromState = events.get(1).execution();
         assertEquals(canonical(fromState), canonical(events.get(2).execution()), "format 1");

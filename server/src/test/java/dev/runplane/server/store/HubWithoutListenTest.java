@@ -1,7 +1,7 @@
 package dev.runplane.server.store;
 
-import dev.runplane.server.core.ExecutionMode;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
+import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.WatchFilter;
@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HubWithoutListenTest {
 
     private static UUID create(PostgresExecutionStore store, String pipeline) {
-        return store.create(new NewExecution(pipeline, ExecutionMode.PRODUCTION, 0, Map.of(), "{}",
+        return store.create(new NewExecution(pipeline, Mode.PRODUCTION, 0, Map.of(), "{}",
                 Trigger.api(), null, null, null, null, null, 1, null, null, "test")).block().id();
     }
 
@@ -67,7 +67,7 @@ class HubWithoutListenTest {
                 LoggedEvent event = watched.poll(5, TimeUnit.SECONDS);
                 assertNotNull(event, "the watcher's event arrived by polling");
                 assertEquals(id, event.event().executionId());
-                assertEquals(ExecutionStatus.QUEUED, event.event().toStatus());
+                assertEquals(ExecutionState.QUEUED, event.event().toStatus());
                 assertEquals("watched", event.event().execution().pipeline(), "read whole, snapshot included");
                 assertEquals(Set.of("watched"), queued.poll(5, TimeUnit.SECONDS));
             } finally {

@@ -1,9 +1,9 @@
 package dev.runplane.server.store;
 
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionMode;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.ExecutionStore;
+import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.testing.RecordingSignals;
@@ -48,7 +48,7 @@ class RunBatcherTest {
     }
 
     private static NewExecution run(String pipeline, String inputsJson) {
-        return new NewExecution(pipeline, ExecutionMode.PRODUCTION, 0, Map.of("k", "v"), inputsJson, Trigger.api(),
+        return new NewExecution(pipeline, Mode.PRODUCTION, 0, Map.of("k", "v"), inputsJson, Trigger.api(),
                 null, null, null, null, null, 1, null, null, "test");
     }
 
@@ -65,7 +65,7 @@ class RunBatcherTest {
         assertEquals(400, created.size());
         Set<String> inputs = new HashSet<>();
         for (Execution e : created) {
-            assertEquals(ExecutionStatus.QUEUED, e.status());
+            assertEquals(ExecutionState.QUEUED, e.status());
             assertEquals(1, e.revision());
             inputs.add(e.inputsJson());
         }

@@ -1,7 +1,7 @@
 package dev.runplane.server.store;
 
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.PageTokens;
 import dev.runplane.server.core.SearchFilter;
 import dev.runplane.server.core.SearchOrder;
@@ -67,7 +67,7 @@ class SearchPlanTest {
         }
     }
 
-    private static SearchFilter filter(List<String> pipelines, List<ExecutionStatus> statuses,
+    private static SearchFilter filter(List<String> pipelines, List<ExecutionState> statuses,
                                        Map<String, String> labels) {
         SearchFilter all = SearchFilter.ALL;
         return new SearchFilter(all.ids(), pipelines, statuses, all.modes(), labels, null, null, all.createTime(),
@@ -79,9 +79,9 @@ class SearchPlanTest {
         List<SearchSql> searches = List.of(
                 SearchSql.page(SearchFilter.ALL, null, SearchOrder.DEFAULT, null, 50),
                 SearchSql.page(filter(List.of("p1"), List.of(), Map.of()), null, SearchOrder.DEFAULT, null, 50),
-                SearchSql.page(filter(List.of("p1"), List.of(ExecutionStatus.RUNNING), Map.of()), null,
+                SearchSql.page(filter(List.of("p1"), List.of(ExecutionState.RUNNING), Map.of()), null,
                         SearchOrder.DEFAULT, null, 50),
-                SearchSql.page(filter(List.of("p2"), List.of(ExecutionStatus.SUCCEEDED), Map.of()), null,
+                SearchSql.page(filter(List.of("p2"), List.of(ExecutionState.SUCCEEDED), Map.of()), null,
                         SearchOrder.DEFAULT, null, 50),
                 SearchSql.page(filter(List.of(), List.of(), Map.of("team", "blue")), null, SearchOrder.DEFAULT, null,
                         50),
@@ -146,7 +146,7 @@ class SearchPlanTest {
         }
         long leased = ids("SELECT id FROM executions WHERE status IN ('RUNNING', 'CANCELLING')").size();
         assertEquals(20_500L, queries.count(SearchFilter.ALL, null).block(Duration.ofSeconds(30)));
-        SearchFilter leasedOnly = filter(List.of(), List.of(ExecutionStatus.RUNNING, ExecutionStatus.CANCELLING),
+        SearchFilter leasedOnly = filter(List.of(), List.of(ExecutionState.RUNNING, ExecutionState.CANCELLING),
                 Map.of());
         assertEquals(leased, queries.count(leasedOnly, null).block(Duration.ofSeconds(30)));
     }

@@ -3,8 +3,8 @@ package dev.runplane.server.store;
 import dev.runplane.server.core.Assignment;
 import dev.runplane.server.core.ClaimRequest;
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionMode;
-import dev.runplane.server.core.ExecutionStatus;
+import dev.runplane.server.core.ExecutionState;
+import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.TriggerKind;
@@ -47,7 +47,7 @@ class StoreSignalsTest {
     }
 
     private static NewExecution run(String pipeline, int maxAttempts, String requestId, String dedupKey) {
-        return new NewExecution(pipeline, ExecutionMode.PRODUCTION, 0, Map.of(), "{}", Trigger.api(), null, null,
+        return new NewExecution(pipeline, Mode.PRODUCTION, 0, Map.of(), "{}", Trigger.api(), null, null,
                 requestId, requestId == null ? null : "fingerprint", dedupKey, maxAttempts, null, null, "test");
     }
 
@@ -67,14 +67,14 @@ class StoreSignalsTest {
         assertEquals(List.of("single x 1"), signals.sent(), "a Run of one is a commit of one");
 
         // A rerun points at another execution, so it is written alone: its own commit, its own signal.
-        Execution rerun = store.create(new NewExecution("single", ExecutionMode.PRODUCTION, 0, Map.of(), "{}",
+        Execution rerun = store.create(new NewExecution("single", Mode.PRODUCTION, 0, Map.of(), "{}",
                 new Trigger(TriggerKind.RERUN, "test", null), null, first.id(), null, null, null, 1, null, null,
                 "test")).block();
-        assertEquals(ExecutionStatus.QUEUED, rerun.status());
+        assertEquals(ExecutionState.QUEUED, rerun.status());
         assertEquals(List.of("single x 1", "single x 1"), signals.sent());
 
         Execution skipped = store.create(run("single", 1, null, "key-1")).block();
-        assertEquals(ExecutionStatus.SKIPPED, skipped.status());
+        assertEquals(ExecutionState.SKIPPED, skipped.status());
         Execution repeated = store.create(run("single", 1, "req-1", "key-1")).block();
         assertEquals(first.id(), repeated.id());
         assertEquals(List.of("single x 1", "single x 1"), signals.sent(), "nothing new was queued");
@@ -89,13 +89,13 @@ class StoreSignalsTest {
         Assignment first = claim(store, "retry", 1).get(0);
         Execution again = store.fail(WorkerReport.fail(first.lease(), "flaky", true, Duration.ZERO, List.of()),
                 WorkerSettings.DEFAULT).block();
-        assertEquals(ExecutionStatus.QUEUED, again.status());
+        assertEquals(ExecutionState.QUEUED, again.status());
         assertEquals(List.of("retry x 1"), signals.sent());
 
         Assignment second = claim(store, "retry", 1).get(0);
         Execution failed = store.fail(WorkerReport.fail(second.lease(), "flaky", true, Duration.ZERO, List.of()),
                 WorkerSettings.DEFAULT).block();
-        assertEquals(ExecutionStatus.FAILED, failed.status(), "attempts exhausted");
+        assertEquals(ExecutionState.FAILED, failed.status(), "attempts exhausted");
         assertEquals(List.of("retry x 1"), signals.sent());
     }
 
@@ -120,7 +120,7 @@ class StoreSignalsTest {
         assertEquals(0, store.reap(WorkerSettings.DEFAULT, 100).block().changed());
         assertEquals(List.of("null x 1"), signals.sent());
         for (Assignment a : claimed) {
-            assertEquals(ExecutionStatus.QUEUED, executions.find(a.execution().id()).block().status());
+            assertEquals(ExecutionState.QUEUED, executions.find(a.execution().id()).block().status());
         }
     }
 }

@@ -2,7 +2,7 @@ package dev.runplane.server.testing;
 
 import dev.runplane.server.core.Action;
 import dev.runplane.server.core.Execution;
-import dev.runplane.server.core.ExecutionMode;
+import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.TransitionRequest;
 import dev.runplane.server.core.Trigger;
@@ -27,7 +27,7 @@ public final class Transitioner {
     }
 
     public Mono<Execution> create(String pipeline, Map<String, String> labels) {
-        return store.create(new NewExecution(pipeline, ExecutionMode.PRODUCTION, 0, labels, "{}", Trigger.api(),
+        return store.create(new NewExecution(pipeline, Mode.PRODUCTION, 0, labels, "{}", Trigger.api(),
                 null, null, null, null, null, 100, Duration.ofMinutes(5), null, "test"));
     }
 

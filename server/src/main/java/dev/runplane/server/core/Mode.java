@@ -1,7 +1,7 @@
 package dev.runplane.server.core;
 
 /** Production runs write their results back; experiments are trials. */
-public enum ExecutionMode {
+public enum Mode {
     PRODUCTION,
     EXPERIMENT
 }

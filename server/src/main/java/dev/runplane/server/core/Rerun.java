@@ -9,5 +9,5 @@ import java.util.UUID;
  * @param priority   replaces the priority when not null
  * @param requestFingerprint a digest of the whole request, as in {@link NewExecution}
  */
-public record RerunRequest(UUID id, String inputsJson, Integer priority, String requestId, String requestFingerprint) {
+public record Rerun(UUID id, String inputsJson, Integer priority, String requestId, String requestFingerprint) {
 }

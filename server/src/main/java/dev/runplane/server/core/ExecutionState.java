@@ -1,7 +1,7 @@
 package dev.runplane.server.core;
 
 /** The lifecycle status of an execution. Changes only through {@link Transitions}. */
-public enum ExecutionStatus {
+public enum ExecutionState {
     QUEUED,
     RUNNING,
     CANCELLING,

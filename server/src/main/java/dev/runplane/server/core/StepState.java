@@ -1,7 +1,7 @@
 package dev.runplane.server.core;
 
 /** The status of one step inside an execution. */
-public enum StepStatus {
+public enum StepState {
     PENDING,
     RUNNING,
     SUCCEEDED,

@@ -9,7 +9,7 @@ import java.util.UUID;
  * @param fromStatus null for the event that created the execution
  * @param execution  the execution as of this change, without steps, inputs and outputs
  */
-public record ExecutionEvent(long sequence, UUID executionId, long revision, ExecutionStatus fromStatus,
-                             ExecutionStatus toStatus, Instant eventTime, String actor, String reason,
+public record Event(long sequence, UUID executionId, long revision, ExecutionState fromStatus,
+                             ExecutionState toStatus, Instant eventTime, String actor, String reason,
                              Execution execution) {
 }

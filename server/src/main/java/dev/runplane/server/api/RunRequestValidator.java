@@ -56,9 +56,20 @@ final class RunRequestValidator {
                 : checks.range("max_attempts", request.getMaxAttempts(), 1, limits.maxAttempts());
         Trigger trigger = trigger(checks, request);
         checks.throwIfInvalid();
-        return new NewExecution(pipeline, mode, priority, labels, inputs, trigger, parentId, null, requestId,
-                requestId == null ? null : fingerprint(request), dedupKey, maxAttempts, maxRuntime, scheduledFor,
-                actor);
+        return NewExecution.builder(pipeline)
+                .mode(mode)
+                .priority(priority)
+                .labels(labels)
+                .inputsJson(inputs)
+                .trigger(trigger)
+                .parentId(parentId)
+                .request(requestId, requestId == null ? null : fingerprint(request))
+                .dedupKey(dedupKey)
+                .maxAttempts(maxAttempts)
+                .maxRuntime(maxRuntime)
+                .scheduledFor(scheduledFor)
+                .actor(actor)
+                .build();
     }
 
     /** RunBatch's own rule: 1 to MAX_BATCH runs (each is checked as a Run of its own). */

@@ -51,23 +51,21 @@ public final class Executions {
 
     /** A new execution like an earlier one (pipeline, inputs, labels, mode, limits), rerun_of pointing back. */
     public Mono<Execution> rerun(Rerun request, String actor) {
-        return get(request.id()).flatMap(original -> store.create(new NewExecution(
-                original.pipeline(),
-                original.mode(),
-                request.priority() != null ? request.priority() : original.priority(),
-                original.labels(),
-                request.inputsJson() != null ? request.inputsJson() : original.inputsJson(),
-                new Trigger(TriggerKind.RERUN, actor, null),
-                original.parentId(),
-                original.id(),
-                request.requestId(),
-                request.requestFingerprint(),
-                // A rerun is a deliberate repeat: it does not take part in dedup.
-                null,
-                original.maxAttempts(),
-                original.maxRuntime(),
-                null,
-                actor)));
+        return get(request.id()).flatMap(original -> store.create(NewExecution.builder(original.pipeline())
+                .mode(original.mode())
+                .priority(request.priority() != null ? request.priority() : original.priority())
+                .labels(original.labels())
+                .inputsJson(request.inputsJson() != null ? request.inputsJson() : original.inputsJson())
+                .trigger(new Trigger(TriggerKind.RERUN, actor, null))
+                .parentId(original.parentId())
+                .rerunOf(original.id())
+                .request(request.requestId(), request.requestFingerprint())
+                // A rerun is a deliberate repeat: it does not take part in dedup (no dedup key), and it
+                // starts at once (no scheduled_for).
+                .maxAttempts(original.maxAttempts())
+                .maxRuntime(original.maxRuntime())
+                .actor(actor)
+                .build()));
     }
 
     /** One page of executions; the next page starts after the last row of this one (keyset). */

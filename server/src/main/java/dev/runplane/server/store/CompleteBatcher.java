@@ -103,7 +103,7 @@ final class CompleteBatcher {
             attempts[i] = r.lease().attempt();
             outputs[i] = r.outputsJson();
             messages[i] = r.message();
-            steps[i] = PostgresWorkerStore.stepsJson(r.steps());
+            steps[i] = ExecutionStepsSql.json(r.steps());
         }
         return Mono.usingWhen(connections.create(), connection -> Flux.from(connection.createStatement(sql)
                                 .bind(0, ids).bind(1, tokens).bind(2, attempts).bind(3, outputs).bind(4, messages)

@@ -48,49 +48,9 @@ public final class EventHub implements AutoCloseable {
     static final String CHANNEL = "runplane_events";
 
     private static final Logger log = LoggerFactory.getLogger(EventHub.class);
-    private static final int PAGE = 1000;
+    private static final int PAGE = ExecutionEventsSql.HUB_PAGE;
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration FALLBACK_POLL = Duration.ofMillis(100);
-
-    /*
-     * Where the hub starts: every transaction below xmin has ended, so the log's last event below it
-     * is the last one before the start, and nothing can still be written between the two. Starting
-     * from that event (rather than from (xmin, 0)) gives a stream that joins before the hub has
-     * delivered anything a real resume point: its sequence. An empty log starts from (xmin, 0).
-     */
-    static final String START_SQL = Sql.compact("""
-            SELECT s.xmin::text AS xmin, e.xid::text AS xid_text, e.sequence
-            FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s
-            LEFT JOIN LATERAL (SELECT xid, sequence FROM execution_events WHERE xid < s.xmin
-                               ORDER BY xid DESC, sequence DESC LIMIT 1) e ON true
-            """);
-    /*
-     * The settled rows after the position, then at most one row that is not settled yet: if there is
-     * one, a transaction older than it is still running and the hub looks again shortly. Both parts
-     * are ordered so that both walk the (xid, sequence) index: "LIMIT 1" alone let the planner pick
-     * a sequential scan of the whole log, which found nothing and grew with the table (measured:
-     * 1,336 buffers per read at 40,000 events, most of PostgreSQL's CPU under load).
-     */
-    static final String READ_SQL = readSql(EventLog.COLUMNS);
-    /*
-     * The same rows when no watcher is joined: only their positions and, for work queued, its
-     * pipeline (to wake this replica's pollers). No snapshot is sent or decoded: under the worker
-     * benchmark the full read was the hub's main cost, for nobody.
-     */
-    static final String LIGHT_READ_SQL = readSql("sequence, xid::text AS xid_text, CASE WHEN to_status = '"
-            + ExecutionState.QUEUED.name() + "' THEN " + ExecutionReader.eventText("pipeline") + " END AS queued_pipeline");
-
-    private static String readSql(String columns) {
-        return Sql.compact("""
-                (SELECT %1$s, true AS settled FROM execution_events
-                  WHERE (xid, sequence) > ($1::text::xid8, $2) AND xid < pg_snapshot_xmin(pg_current_snapshot())
-                  ORDER BY xid, sequence LIMIT %2$d)
-                UNION ALL
-                (SELECT %1$s, false AS settled FROM execution_events
-                  WHERE (xid, sequence) > ($1::text::xid8, $2) AND xid >= pg_snapshot_xmin(pg_current_snapshot())
-                  ORDER BY xid, sequence LIMIT 1)
-                """.formatted(columns, PAGE));
-    }
 
     private final PostgresqlConnectionFactory connections;
     private final Duration pollInterval;
@@ -139,7 +99,7 @@ public final class EventHub implements AutoCloseable {
     /** Takes the current end of the log as the starting position (blocking: start-up only), then follows it. */
     public EventHub start() {
         EventPosition start = Mono.usingWhen(connections.create(),
-                c -> Mono.from(c.createStatement(START_SQL).execute())
+                c -> Mono.from(c.createStatement(ExecutionEventsSql.HUB_START).execute())
                         .flatMap(r -> Mono.from(r.map((row, meta) -> startPosition(row)))),
                 PostgresqlConnection::close)
                 .block(Duration.ofSeconds(30));
@@ -188,7 +148,10 @@ public final class EventHub implements AutoCloseable {
         });
     }
 
-    /** The log's last event before the start, or (xmin, 0) when there is none (START_SQL). */
+    /**
+     * The log's last event before the start, or (xmin, 0) when there is none
+     * ({@link ExecutionEventsSql#HUB_START}).
+     */
     private static EventPosition startPosition(Row row) {
         String xid = row.get("xid_text", String.class);
         return xid == null ? EventPosition.of(row.get("xmin", String.class), 0)
@@ -215,7 +178,7 @@ public final class EventHub implements AutoCloseable {
         boolean light = joined == 0;
         reads.incrementAndGet();
         long readStart = System.nanoTime(); // caught up, if it is, as of this read's snapshot
-        return connection.createStatement(light ? LIGHT_READ_SQL : READ_SQL)
+        return connection.createStatement(light ? ExecutionEventsSql.HUB_LIGHT_READ : ExecutionEventsSql.HUB_READ)
                 .bind(0, from.xidText()).bind(1, from.sequence()).execute()
                 .flatMap(r -> r.map((row, meta) -> !Boolean.TRUE.equals(row.get("settled", Boolean.class)) ? PENDING
                         : light ? ReadRow.light(row) : ReadRow.full(EventLog.read(row))))

@@ -20,11 +20,6 @@ import reactor.core.publisher.Mono;
 /** Search and history queries in PostgreSQL: one read-only statement each. */
 public final class PostgresExecutionQueries implements ExecutionQueries {
 
-    private static final String EVENTS_SQL = """
-            SELECT %s
-            FROM execution_events WHERE execution_id = $1 AND revision > $2 ORDER BY revision LIMIT $3
-            """.formatted(EventLog.COLUMNS);
-
     private static final String PIPELINES_SQL = "SELECT id, pipeline FROM executions WHERE id = ANY($1::uuid[])";
 
     private static final String KEY_SQL = "SELECT key FROM page_token_keys WHERE id = 1";
@@ -63,7 +58,7 @@ public final class PostgresExecutionQueries implements ExecutionQueries {
 
     @Override
     public Flux<Event> events(UUID executionId, long afterRevision, int limit) {
-        return withConnection(connection -> Flux.from(connection.createStatement(EVENTS_SQL)
+        return withConnection(connection -> Flux.from(connection.createStatement(ExecutionEventsSql.HISTORY)
                         .bind(0, executionId).bind(1, afterRevision).bind(2, limit).execute())
                 .flatMap(result -> result.map((row, meta) -> EventLog.event(row))));
     }

@@ -19,11 +19,8 @@ import java.util.function.Function;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-/** API keys in PostgreSQL (table api_keys, migration V5). */
+/** API keys in PostgreSQL (table api_keys, migration V5; statements: {@link ApiKeysSql}). */
 public final class PostgresKeyStore implements KeyStore {
-
-    private static final String COLUMNS =
-            "id, secret_sha256, scopes, pipelines, description, create_time, expire_time, revoke_time, last_use_time";
 
     private final ConnectionFactory connections;
 
@@ -34,9 +31,7 @@ public final class PostgresKeyStore implements KeyStore {
     @Override
     public Mono<ApiKey> create(NewApiKey key) {
         return withConnection(c -> {
-            Statement statement = c.createStatement(
-                    "INSERT INTO api_keys (id, secret_sha256, scopes, pipelines, description, expire_time) "
-                            + "VALUES ($1, $2, $3, $4, $5, $6) RETURNING " + COLUMNS);
+            Statement statement = c.createStatement(ApiKeysSql.INSERT);
             statement.bind(0, key.id())
                     .bind(1, ByteBuffer.wrap(key.secretSha256()))
                     .bind(2, key.scopes().stream().map(Scope::name).toArray(String[]::new))
@@ -49,15 +44,14 @@ public final class PostgresKeyStore implements KeyStore {
 
     @Override
     public Mono<ApiKey> find(String id) {
-        return withConnection(c -> Mono.from(c.createStatement("SELECT " + COLUMNS + " FROM api_keys WHERE id = $1")
+        return withConnection(c -> Mono.from(c.createStatement(ApiKeysSql.FIND)
                         .bind(0, id).execute())
                 .flatMap(result -> Mono.from(result.map((row, meta) -> read(row)))));
     }
 
     @Override
     public Flux<ApiKey> list(boolean includeRevoked) {
-        String sql = "SELECT " + COLUMNS + " FROM api_keys"
-                + (includeRevoked ? "" : " WHERE revoke_time IS NULL") + " ORDER BY create_time DESC, id";
+        String sql = includeRevoked ? ApiKeysSql.LIST_ALL : ApiKeysSql.LIST_ACTIVE;
         return Flux.usingWhen(connections.create(),
                         c -> Flux.from(c.createStatement(sql).execute()).flatMap(r -> r.map((row, meta) -> read(row))),
                         Connection::close)
@@ -66,17 +60,14 @@ public final class PostgresKeyStore implements KeyStore {
 
     @Override
     public Mono<ApiKey> revoke(String id) {
-        return withConnection(c -> Mono.from(c.createStatement(
-                                "UPDATE api_keys SET revoke_time = coalesce(revoke_time, now()) WHERE id = $1 RETURNING "
-                                        + COLUMNS)
-                        .bind(0, id).execute())
+        return withConnection(c -> Mono.from(c.createStatement(ApiKeysSql.REVOKE).bind(0, id).execute())
                 .flatMap(result -> Mono.from(result.map((row, meta) -> read(row)))))
                 .switchIfEmpty(Mono.error(() -> new NotFoundException("api_key", id)));
     }
 
     @Override
     public Mono<Void> touch(String id) {
-        return withConnection(c -> Mono.from(c.createStatement("UPDATE api_keys SET last_use_time = now() WHERE id = $1")
+        return withConnection(c -> Mono.from(c.createStatement(ApiKeysSql.TOUCH)
                         .bind(0, id).execute())
                 .flatMap(result -> Mono.from(result.getRowsUpdated())))
                 .then();
@@ -84,7 +75,7 @@ public final class PostgresKeyStore implements KeyStore {
 
     @Override
     public Mono<Boolean> anyExists() {
-        return withConnection(c -> Mono.from(c.createStatement("SELECT EXISTS (SELECT 1 FROM api_keys) AS any").execute())
+        return withConnection(c -> Mono.from(c.createStatement(ApiKeysSql.ANY_EXISTS).execute())
                 .flatMap(result -> Mono.from(result.map((row, meta) -> Boolean.TRUE.equals(row.get("any", Boolean.class))))));
     }
 

@@ -1,12 +1,10 @@
 package dev.runplane.server.store;
 
-import dev.runplane.server.core.Action;
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.NewExecution;
-import dev.runplane.server.core.Transitions;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
-import java.time.Instant;
+import io.r2dbc.spi.Statement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,12 +18,13 @@ import reactor.core.publisher.Sinks;
 
 /**
  * Group commit for Run (DESIGN.md "Group commit"): Runs that arrive while earlier ones are being
- * written go together into ONE multi-row INSERT of the executions and their events, so one commit
- * serves many callers. Like {@link CompleteBatcher} there is no timer: a lone Run is written at once,
+ * written go together into ONE multi-row INSERT of the executions and their events
+ * ({@link ExecutionsSql#INSERT}, the statement that also writes a Run alone, as a batch of one), so
+ * one commit serves many callers. Like {@link CompleteBatcher} there is no timer: a lone Run is written at once,
  * and batches form by themselves under load while at most {@link #MAX_IN_FLIGHT} statements run.
  *
  * <p>Each caller keeps its own answer: its execution, or empty when a unique index (request_id, an
- * active dedup_key) turned its row away, exactly as the single-row insert answers, so the store's
+ * active dedup_key) turned its row away, exactly as a Run written alone is answered, so the store's
  * creation rules take over from there. A batch that fails as a whole (a constraint no validation
  * foresaw) is written again row by row, so a bad Run never fails its neighbours.
  *
@@ -37,33 +36,6 @@ final class RunBatcher {
 
     static final int MAX_BATCH = 100;
     static final int MAX_IN_FLIGHT = 2;
-
-    private static final String BATCH_SQL = """
-            WITH input AS (
-                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[],
-                    $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int[],
-                    $14::bigint[], $15::text[], $16::text[]) WITH ORDINALITY
-                    AS i(id, pipeline, mode, priority, labels, inputs, trigger_kind, trigger_actor, trigger_variables,
-                         request_id, request_fingerprint, dedup_key, max_attempts, max_runtime_ms, scheduled_for, actor,
-                         ord)
-            ), e AS (
-                INSERT INTO executions (id, pipeline, status, mode, priority, labels, inputs, trigger_kind,
-                    trigger_actor, trigger_variables, request_id, request_fingerprint, dedup_key, max_attempts,
-                    max_runtime_ms, scheduled_for, create_time, queue_time, update_time, message, revision)
-                SELECT id, pipeline, '%1$s', mode, priority, labels::jsonb, inputs::jsonb, trigger_kind,
-                    trigger_actor, trigger_variables::jsonb, request_id, request_fingerprint, dedup_key, max_attempts,
-                    max_runtime_ms, coalesce(scheduled_for::timestamptz, now()), now(), now(), now(), '', 1
-                FROM input ORDER BY ord
-                ON CONFLICT DO NOTHING
-                RETURNING %2$s
-            ), ev AS (
-                INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor, reason,
-                    state)
-                SELECT e.id, e.revision, NULL, e.status, e.update_time, input.actor, '', %3$s
-                FROM e JOIN input ON input.id = e.id /*mark*/
-            )
-            SELECT %2$s, pg_current_xact_id()::text AS xid_text FROM e
-            """;
 
     private final ConnectionFactory connections;
     private final CoalescingNotifier notifier;
@@ -81,8 +53,8 @@ final class RunBatcher {
         this.connections = connections;
         this.notifier = notifier;
         this.signals = signals;
-        this.sql = CoalescingNotifier.marked(BATCH_SQL.formatted(Transitions.create(Action.ENQUEUE).name(),
-                ExecutionReader.COLUMNS, ExecutionReader.STATE), notifier);
+        // The event INSERT evaluates the mark before the statement ends, so before the trigger runs.
+        this.sql = CoalescingNotifier.marked(ExecutionsSql.INSERT, notifier);
         this.single = single;
     }
 
@@ -165,54 +137,31 @@ final class RunBatcher {
 
     /** The inserted executions by id; a Run missing from the map was refused by a unique index. */
     private Mono<Written> write(List<Pending> batch) {
-        int n = batch.size();
-        UUID[] ids = new UUID[n];
-        String[] pipelines = new String[n];
-        String[] modes = new String[n];
-        Integer[] priorities = new Integer[n];
-        String[] labels = new String[n];
-        String[] inputs = new String[n];
-        String[] triggerKinds = new String[n];
-        String[] triggerActors = new String[n];
-        String[] triggerVariables = new String[n];
-        String[] requestIds = new String[n];
-        String[] fingerprints = new String[n];
-        String[] dedupKeys = new String[n];
-        Integer[] maxAttempts = new Integer[n];
-        Long[] maxRuntimes = new Long[n];
-        String[] scheduledFor = new String[n];
-        String[] actors = new String[n];
-        for (int i = 0; i < n; i++) {
-            NewExecution r = batch.get(i).execution;
-            ids[i] = batch.get(i).id;
-            pipelines[i] = r.pipeline();
-            modes[i] = r.mode().name();
-            priorities[i] = r.priority();
-            labels[i] = ExecutionReader.labelsJson(r.labels());
-            inputs[i] = r.inputsJson() == null ? "{}" : r.inputsJson();
-            triggerKinds[i] = r.trigger().kind().name();
-            triggerActors[i] = r.trigger().actor() == null ? "" : r.trigger().actor();
-            triggerVariables[i] = r.trigger().variablesJson();
-            requestIds[i] = r.requestId();
-            fingerprints[i] = r.requestFingerprint();
-            dedupKeys[i] = r.dedupKey();
-            maxAttempts[i] = r.maxAttempts();
-            maxRuntimes[i] = r.maxRuntime() == null ? null : r.maxRuntime().toMillis();
-            Instant at = r.scheduledFor();
-            scheduledFor[i] = at == null ? null : at.toString();
-            actors[i] = r.actor();
-        }
-        return Mono.usingWhen(connections.create(), connection -> Flux.from(connection.createStatement(sql)
-                                .bind(0, ids).bind(1, pipelines).bind(2, modes).bind(3, priorities).bind(4, labels)
-                                .bind(5, inputs).bind(6, triggerKinds).bind(7, triggerActors).bind(8, triggerVariables)
-                                .bind(9, requestIds).bind(10, fingerprints).bind(11, dedupKeys).bind(12, maxAttempts)
-                                .bind(13, maxRuntimes).bind(14, scheduledFor).bind(15, actors).execute())
-                        .flatMap(result -> result.map((row, meta) -> new Inserted(
-                                ExecutionReader.execution(new RowColumns(row)),
-                                EventPosition.xid(row.get("xid_text", String.class)))))
-                        .collectList()
-                        .map(Written::of),
-                Connection::close);
+        return insert(batch.stream().map(p -> ExecutionsSql.NewRow.queued(p.id, p.execution)).toList())
+                .map(Written::of);
+    }
+
+    /**
+     * One row alone, through the same statement as a batch (an array of one), in its own commit; empty
+     * when a unique index refused it. Its caller signals and announces the commit.
+     */
+    Mono<Execution> insertAlone(ExecutionsSql.NewRow row) {
+        return insert(List.of(row))
+                .flatMap(rows -> rows.isEmpty() ? Mono.empty() : Mono.just(rows.get(0).execution()))
+                .onErrorMap(DatabaseErrors::translate);
+    }
+
+    /** The rows in one statement and one commit: those it inserted, with its transaction. */
+    private Mono<List<Inserted>> insert(List<ExecutionsSql.NewRow> rows) {
+        return Mono.usingWhen(connections.create(), connection -> {
+            Statement statement = connection.createStatement(sql);
+            ExecutionsSql.bindInsert(statement, rows);
+            return Flux.from(statement.execute())
+                    .flatMap(result -> result.map((row, meta) -> new Inserted(
+                            ExecutionReader.execution(new RowColumns(row)),
+                            EventPosition.xid(row.get("xid_text", String.class)))))
+                    .collectList();
+        }, Connection::close);
     }
 
     /** The batch failed as a whole: each Run alone, so that only the bad one fails (with its own error). */

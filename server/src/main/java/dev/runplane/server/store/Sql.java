@@ -7,7 +7,12 @@ import java.util.Arrays;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-/** Helpers for the SQL text this store sends. */
+/**
+ * Helpers for the SQL text this store sends, and the SQL that statements of several tables share:
+ * status lists and the CASE that writes a status, both derived from {@link Transitions}. The
+ * statements themselves live beside their table: {@link ExecutionsSql}, {@link ExecutionLeasesSql},
+ * {@link ExecutionEventsSql}, {@link ExecutionStepsSql}, {@link ApiKeysSql} (and {@link SearchSql}).
+ */
 final class Sql {
 
     /** The terminal statuses as an SQL list, from {@link ExecutionState#isTerminal()}. */
@@ -23,7 +28,20 @@ final class Sql {
      */
     static final String LEASED = names(LEASED_STATUSES);
 
+    /** The QUEUED status as an SQL literal. */
+    static final String QUEUED = names(Set.of(ExecutionState.QUEUED));
+
     private Sql() {
+    }
+
+    /**
+     * {@code CASE <column> WHEN from THEN to ... END} over the action's edges in the table: the only
+     * way a statement computes the status it writes (NULL when the table refuses the action).
+     */
+    static String statusCase(String column, Action action) {
+        return Transitions.edges(action).entrySet().stream()
+                .map(edge -> "WHEN '" + edge.getKey().name() + "' THEN '" + edge.getValue().name() + "'")
+                .collect(Collectors.joining(" ", "CASE " + column + " ", " END"));
     }
 
     /** Statuses as a sorted SQL list of literals, for {@code status IN (...)}. */

@@ -42,9 +42,23 @@ class KeyedPlansTest {
         assertFalse(plan.contains("Seq Scan on execution"), name + " scans a table:\n" + plan);
     }
 
+    /**
+     * Issue 18: a Run alone goes through the batch statement, as arrays of one. Its plan reads no
+     * table, as the single-row VALUES insert did: it unnests the arrays, inserts (a conflict on a
+     * unique index leaves the row out) and joins what it inserted to its input for the events.
+     */
+    @Test
+    void theRunInsertReadsNoTable() throws SQLException {
+        String plan = genericPlan(statements().get("run insert"), Database.KEYED_STATEMENTS);
+        assertFalse(plan.contains("Scan on execution"), plan);
+        assertFalse(plan.contains("Scan using"), plan);
+        assertTrue(plan.contains("Function Scan"), plan);
+        assertTrue(plan.contains("Conflict Resolution: NOTHING"), plan);
+    }
+
     @Test
     void withoutTheSettingsTheBatchedCompleteScansTheTable() throws SQLException {
-        String plan = genericPlan(PostgresWorkerStore.COMPLETE_BATCH_SQL, Map.of());
+        String plan = genericPlan(ExecutionLeasesSql.COMPLETE_BATCH, Map.of());
         assertTrue(plan.contains("Seq Scan on executions"), plan);
     }
 
@@ -63,7 +77,7 @@ class KeyedPlansTest {
                     'PRODUCTION', 0, '{}', '{}', 'API', 1, now(), now(), now(), now(), '', 1
                 FROM generate_series(1, 100000) i
                 """);
-        String plan = genericPlan(backlog, PostgresWorkerStore.CLAIM_SQL, Database.KEYED_STATEMENTS);
+        String plan = genericPlan(backlog, ExecutionLeasesSql.CLAIM, Database.KEYED_STATEMENTS);
         assertFalse(walksTheKey(plan), plan);
         assertTrue(plan.contains("executions_queue"), plan);
     }
@@ -81,17 +95,18 @@ class KeyedPlansTest {
     }
 
     private static Map<String, String> statements() {
-        return Map.of(
-                "claim", PostgresWorkerStore.CLAIM_SQL,
-                "complete batch", PostgresWorkerStore.COMPLETE_BATCH_SQL,
-                "heartbeat", PostgresWorkerStore.HEARTBEAT_SQL,
-                "fail", PostgresWorkerStore.FAIL_SQL,
-                "cancel", PostgresExecutionStore.TransitionSql.build(Action.CANCEL),
-                "hub read", EventHub.READ_SQL,
-                "hub light read", EventHub.LIGHT_READ_SQL,
-                "history by revision", EventLog.AFTER_REVISION_SQL,
-                "history by position", EventLog.RANGE_SQL,
-                "hub start", EventHub.START_SQL);
+        return Map.ofEntries(
+                Map.entry("run insert", ExecutionsSql.INSERT),
+                Map.entry("claim", ExecutionLeasesSql.CLAIM),
+                Map.entry("complete batch", ExecutionLeasesSql.COMPLETE_BATCH),
+                Map.entry("heartbeat", ExecutionLeasesSql.HEARTBEAT),
+                Map.entry("fail", ExecutionLeasesSql.FAIL),
+                Map.entry("cancel", ExecutionsSql.transition(Action.CANCEL)),
+                Map.entry("hub read", ExecutionEventsSql.HUB_READ),
+                Map.entry("hub light read", ExecutionEventsSql.HUB_LIGHT_READ),
+                Map.entry("history by revision", ExecutionEventsSql.AFTER_REVISION),
+                Map.entry("history by position", ExecutionEventsSql.RANGE),
+                Map.entry("hub start", ExecutionEventsSql.HUB_START));
     }
 
     private static String genericPlan(String sql, Map<String, String> settings) throws SQLException {

@@ -61,7 +61,7 @@ class ReaperPlanTest {
 
     /** The pass as the reaper sends it: 30 s cancel grace, 1 s retry base, 5 min retry cap, 100 rows. */
     private static String pass() {
-        return PostgresWorkerStore.REAP_SQL.replace("$1", "30000").replace("$2", "1000")
+        return ExecutionLeasesSql.REAP.replace("$1", "30000").replace("$2", "1000")
                 .replace("$3", "300000").replace("$4", "100").replace("/*mark*/", "");
     }
 

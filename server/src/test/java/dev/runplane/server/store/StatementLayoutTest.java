@@ -36,7 +36,7 @@ class StatementLayoutTest {
         assertWrittenOnce(sources, "INSERT INTO api_keys ", "ApiKeysSql.java");
         // The RETURNING list of an UPDATE (x.id, x.pipeline, ...), the terminal statuses, the status CASE.
         assertWrittenOnce(sources, "\"x.\" + column", "ExecutionsSql.java");
-        assertWrittenOnce(sources, "filter(ExecutionStatus::isTerminal)", "Sql.java");
+        assertWrittenOnce(sources, "filter(ExecutionState::isTerminal)", "Sql.java");
         assertWrittenOnce(sources, "\"CASE \" + column", "Sql.java");
     }
 

@@ -32,7 +32,7 @@ import java.util.stream.Stream;
 
 /**
  * Search latency on a large table: loads N executions into the embedded PostgreSQL (one server of
- * Runplane on a real Netty port in front of it), then measures p50/p99 of five searches, each
+ * Runplane on a real Netty port in front of it), then measures p50/p99 of ten searches, each
  * through a real gRPC client, one call at a time.
  *
  * <pre>bench/run SearchBenchmark [executions=1000000] [samples=500]</pre>
@@ -129,6 +129,14 @@ public final class SearchBenchmark {
         SearchRequest newestFirst = SearchRequest.newBuilder().setFilter(onePipeline).setPageSize(50).build();
         SearchRequest everything = SearchRequest.newBuilder().setPageSize(50).build();
         String page100Token = tokenOfPage(stub, everything, 100);
+        // Other orders over every execution: their leased part has an index in start-time order (V11)
+        // and none in end-time order, where the leased executions, which have no end time, sort by id.
+        SearchRequest startedLast = SearchRequest.newBuilder().setOrderBy("start_time desc").setPageSize(50).build();
+        SearchRequest startedThisWeek = startedLast.toBuilder().setFilter(ExecutionFilter.newBuilder()
+                .setStartTime(TimeRange.newBuilder()
+                        .setStart(Timestamps.fromMillis(now.minus(Duration.ofDays(7)).toEpochMilli())))).build();
+        SearchRequest endedLast = SearchRequest.newBuilder().setOrderBy("end_time desc").setPageSize(50).build();
+        String endedPage100Token = tokenOfPage(stub, endedLast, 100);
 
         Map<String, Supplier<SearchRequest>> searches = new LinkedHashMap<>();
         searches.put("one pipeline, newest first", () -> newestFirst);
@@ -143,6 +151,14 @@ public final class SearchBenchmark {
         searches.put("free text \"E42\"", () -> SearchRequest.newBuilder().setQuery("E42").setPageSize(50).build());
         searches.put("deep scan, all newest first: page 1", () -> everything);
         searches.put("deep scan, all newest first: page 100", () -> everything.toBuilder().setPageToken(page100Token)
+                .build());
+        // Executions that never started sort first in descending order (the 5% queued, here):
+        // the first pages are those; a start-time range leaves them out (a dashboard's "recently started").
+        searches.put("all, start_time desc: page 1", () -> startedLast);
+        searches.put("started last 7 days, start_time desc", () -> startedThisWeek);
+        // The queued and the running executions (no end time) sort first: page 100 is among them.
+        searches.put("all, end_time desc: page 1", () -> endedLast);
+        searches.put("all, end_time desc: page 100", () -> endedLast.toBuilder().setPageToken(endedPage100Token)
                 .build());
 
         // Warm up every search first (JIT, connection pool, PostgreSQL's caches), so that the first

@@ -21,9 +21,11 @@ import java.util.stream.Collectors;
  * seconds, and entering it in seven indexes was about a tenth of the database's work per execution.
  * So the statement has up to two parts, each with its partial indexes: executions without a lease
  * ({@link #WITHOUT_LEASE}), and those with one ({@link #WITH_LEASE}, through executions_running and
- * executions_leases); a page merges the two parts' first rows. In create-time order the leased part
- * reads only the leased rows between the page's position and the other part's last row (V10): at
- * 5% of a million executions leased, reading all of them cost ~100 ms per search.
+ * executions_leases); a page merges the two parts' first rows. In create-time (V10) and start-time
+ * (V11) orders the leased part walks an index of leased rows in the page's order, from the page's
+ * position to the other part's last row; in end-time and execution-time orders, where leased rows
+ * have no value, it walks the primary key: at 5% of a million executions leased, reading and
+ * sorting all of them cost 100-300 ms per search.
  */
 final class SearchSql {
 
@@ -34,6 +36,8 @@ final class SearchSql {
 
     private final StringBuilder where = new StringBuilder("TRUE");
     private final List<Object> values = new ArrayList<>();
+    /** The rows after the cursor as two ranges of one index, or null ({@link #after}). */
+    private List<String> ranges;
     private String statement;
 
     static SearchSql page(SearchFilter filter, String text, SearchOrder order, PageTokens.Cursor after, int limit) {
@@ -43,29 +47,119 @@ final class SearchSql {
             sql.after(order, after);
         }
         String orderBy = " ORDER BY " + orderBy(order);
-        String top = orderBy + " LIMIT " + sql.param(limit);
+        String limitParam = sql.param(limit);
+        String top = orderBy + " LIMIT " + limitParam;
         List<String> parts = parts(filter);
+        boolean leasedCanFollow = leasedCanFollow(order, after);
+        if (parts.size() == 2 && !leasedCanFollow) {
+            parts = List.of(WITHOUT_LEASE);
+        }
         if (parts.size() == 1) {
-            sql.statement = sql.select(parts.get(0)) + top;
+            if (parts.get(0).equals(WITHOUT_LEASE)) {
+                sql.statement = sql.withoutLease(top) + top;
+            } else {
+                String bound = leasedCanFollow ? sql.leasedAfter(order, after) : " AND FALSE";
+                sql.statement = sql.withLease() + bound + leasedOrderBy(order) + " LIMIT " + limitParam;
+            }
             return sql;
         }
-        String leased = sql.select(WITH_LEASE);
+        String leased = sql.withLease() + sql.leasedAfter(order, after);
         String edge = "";
-        if (order.key() == SearchOrder.Key.CREATE_TIME) {
+        String bound = edgeBound(order);
+        if (bound != null) {
             // The page's rows sort before the other part's last row when it found a whole page: the
-            // leased rows beyond it cannot reach the page. executions_running has them in this order,
-            // so the bound is an index condition and the leased part stops where the page ends.
-            edge = ", edge AS (SELECT create_time, id FROM unleased" + orderBy + " OFFSET " + sql.param(limit - 1)
-                    + " LIMIT 1)";
-            leased += order.descending()
-                    ? " AND (create_time, id) > (coalesce((SELECT create_time FROM edge), '-infinity'),"
-                            + " coalesce((SELECT id FROM edge), '00000000-0000-0000-0000-000000000000'))"
-                    : " AND (create_time, id) < (coalesce((SELECT create_time FROM edge), 'infinity'),"
-                            + " coalesce((SELECT id FROM edge), 'ffffffff-ffff-ffff-ffff-ffffffffffff'))";
+            // leased rows beyond it cannot reach the page. An index has the leased rows in the page's
+            // order, so the bound is an index condition and the leased part stops where the page ends.
+            edge = ", edge AS (SELECT " + expression(order.key()) + " AS value, id FROM unleased" + orderBy
+                    + " OFFSET " + sql.param(limit - 1) + " LIMIT 1)";
+            leased += bound;
         }
-        sql.statement = "WITH unleased AS MATERIALIZED (" + sql.select(WITHOUT_LEASE) + top + ")" + edge
-                + " SELECT * FROM (SELECT * FROM unleased UNION ALL (" + leased + top + ")) AS found" + top;
+        sql.statement = "WITH unleased AS MATERIALIZED (" + sql.withoutLease(top) + top + ")" + edge
+                + " SELECT * FROM (SELECT * FROM unleased UNION ALL (" + leased + leasedOrderBy(order) + " LIMIT "
+                + limitParam + ")) AS found" + top;
         return sql;
+    }
+
+    /**
+     * Whether a leased execution can sort after the cursor. One holds a lease only between a claim
+     * and the end of its attempt: it has a start time (set by the claim), and no end time (set only
+     * on entering a terminal status, which is never left: core/Transitions, and the store's UPDATEs).
+     * So in start-time order it sorts before the executions that never started (last in ascending
+     * order), and in end-time and execution-time orders among those that have no end (first in
+     * descending order). A cursor past those places leaves no leased execution for the page.
+     */
+    private static boolean leasedCanFollow(SearchOrder order, PageTokens.Cursor after) {
+        if (after == null) {
+            return true;
+        }
+        return switch (order.key()) {
+            case START_TIME -> order.descending() || after.value() != null;
+            case END_TIME, EXECUTION_TIME -> !order.descending() || after.value() == null;
+            case CREATE_TIME, PRIORITY -> true;
+        };
+    }
+
+    /**
+     * The leased part's order. Leased executions have no end time ({@link #leasedCanFollow}), so in
+     * end-time and execution-time orders they sort by id alone: the primary key has them in order.
+     */
+    private static String leasedOrderBy(SearchOrder order) {
+        if (order.key() == SearchOrder.Key.END_TIME || order.key() == SearchOrder.Key.EXECUTION_TIME) {
+            return " ORDER BY id" + (order.descending() ? " DESC" : " ASC");
+        }
+        return " ORDER BY " + orderBy(order);
+    }
+
+    /**
+     * The cursor as an index condition of the leased part, where {@link #after} gives none that
+     * serves leased rows: two {@link #ranges} (an OR for the leased part), or an OR. A
+     * leased row has a start time, so after (value, id) in ascending start-time order is one range;
+     * it has no end time, so after (none, id) in end-time or execution-time order it is the ids
+     * beyond. Empty where after's own condition serves, or no cursor.
+     */
+    private String leasedAfter(SearchOrder order, PageTokens.Cursor cursor) {
+        if (cursor == null) {
+            return "";
+        }
+        String beyond = order.descending() ? " < " : " > ";
+        return switch (order.key()) {
+            case START_TIME -> order.descending() || cursor.value() == null ? ""
+                    : " AND (start_time, id) > (" + value(order.key(), cursor.value()) + ", " + param(cursor.id())
+                            + ")";
+            case END_TIME, EXECUTION_TIME -> cursor.value() == null ? " AND id" + beyond + param(cursor.id()) : "";
+            case CREATE_TIME, PRIORITY -> "";
+        };
+    }
+
+    /**
+     * The leased rows that sort before the other part's last row, the edge ({@code value}, its sort
+     * value, and {@code id}), as a condition on the leased part's index; everything when that part
+     * found no whole page (no edge). Null for priority, whose leased rows have no index in its order.
+     * An edge with no value sorts after every value in descending order and before in ascending.
+     */
+    private static String edgeBound(SearchOrder order) {
+        String lowest = "'00000000-0000-0000-0000-000000000000'";
+        String highest = "'ffffffff-ffff-ffff-ffff-ffffffffffff'";
+        return switch (order.key()) {
+            case CREATE_TIME -> order.descending()
+                    ? " AND (create_time, id) > (coalesce((SELECT value FROM edge), '-infinity'),"
+                            + " coalesce((SELECT id FROM edge), " + lowest + "))"
+                    : " AND (create_time, id) < (coalesce((SELECT value FROM edge), 'infinity'),"
+                            + " coalesce((SELECT id FROM edge), " + highest + "))";
+            // Leased rows have a start time: behind an edge without one in descending order.
+            case START_TIME -> order.descending()
+                    ? " AND (start_time, id) > (coalesce((SELECT coalesce(value, 'infinity') FROM edge), '-infinity'),"
+                            + " coalesce((SELECT id FROM edge), " + lowest + "))"
+                    : " AND (start_time, id) < (coalesce((SELECT value FROM edge), 'infinity'),"
+                            + " coalesce((SELECT id FROM edge), " + highest + "))";
+            // Leased rows have no end time: before an edge with one in descending order, only within
+            // an edge without one (by id) in ascending order.
+            case END_TIME, EXECUTION_TIME -> order.descending()
+                    ? " AND id > coalesce((SELECT id FROM edge WHERE value IS NULL), " + lowest + ")"
+                    : " AND id < coalesce((SELECT CASE WHEN value IS NULL THEN id ELSE " + lowest + "::uuid END"
+                            + " FROM edge), " + highest + ")";
+            case PRIORITY -> null;
+        };
     }
 
     /**
@@ -80,6 +174,27 @@ final class SearchSql {
 
     private String select(String part) {
         return "SELECT " + ExecutionReader.COLUMNS + " FROM executions WHERE " + where + " AND " + part;
+    }
+
+    /**
+     * The leased part's rows: the filter, and the cursor's two {@link #ranges} as one condition (exact,
+     * but no index condition: {@link #leasedAfter} adds the one that serves the leased rows).
+     */
+    private String withLease() {
+        String select = select(WITH_LEASE);
+        return ranges == null ? select : select + " AND (" + String.join(" OR ", ranges) + ")";
+    }
+
+    /**
+     * The part without a lease, to be followed by its ORDER BY and LIMIT: one range of an index, or
+     * the first rows of each of two ranges ({@link #ranges}) merged.
+     */
+    private String withoutLease(String top) {
+        if (ranges == null) {
+            return select(WITHOUT_LEASE);
+        }
+        return ranges.stream().map(range -> "(" + select(WITHOUT_LEASE) + " AND " + range + top + ")")
+                .collect(Collectors.joining(" UNION ALL ", "SELECT * FROM (", ") AS ranges"));
     }
 
     static SearchSql count(SearchFilter filter, String text) {
@@ -179,6 +294,12 @@ final class SearchSql {
     /**
      * Rows after the cursor in the page order. NULL sort values (not started, not ended) count as
      * larger than every value, as PostgreSQL sorts them by default, so one index serves both directions.
+     * So the rows after some positions are two ranges of the index: after (none, id) in descending
+     * order, the rest of those without a value and then every one with a value; after (value, id) in
+     * ascending order, the rest of those with a value and then every one without. An OR of the two
+     * is no index condition (the index was read from its start and filtered: a page cost its depth),
+     * so for start and end times, which have an index, the part without a lease reads each range on
+     * its own ({@link #ranges}); the leased part bounds itself ({@link #leasedAfter}).
      */
     private void after(SearchOrder order, PageTokens.Cursor cursor) {
         if (order.tiesInClaimOrder()) {
@@ -188,14 +309,27 @@ final class SearchSql {
         String key = expression(order.key());
         String id = param(cursor.id());
         String beyond = order.descending() ? "<" : ">";
+        boolean indexed = order.key() == SearchOrder.Key.START_TIME || order.key() == SearchOrder.Key.END_TIME;
         if (cursor.value() == null) {
             String nullsAfter = "(" + key + " IS NULL AND id " + beyond + " " + id + ")";
-            and(order.descending() ? "(" + nullsAfter + " OR " + key + " IS NOT NULL)" : nullsAfter);
+            if (!order.descending()) {
+                and(nullsAfter);
+            } else if (indexed) {
+                ranges = List.of(nullsAfter, key + " IS NOT NULL");
+            } else {
+                and("(" + nullsAfter + " OR " + key + " IS NOT NULL)");
+            }
             return;
         }
         String rowAfter = "(" + key + ", id) " + beyond + " (" + value(order.key(), cursor.value()) + ", " + id + ")";
         boolean nullable = order.key() != SearchOrder.Key.CREATE_TIME && order.key() != SearchOrder.Key.PRIORITY;
-        and(!order.descending() && nullable ? "(" + rowAfter + " OR " + key + " IS NULL)" : rowAfter);
+        if (order.descending() || !nullable) {
+            and(rowAfter);
+        } else if (indexed) {
+            ranges = List.of(rowAfter, key + " IS NULL");
+        } else {
+            and("(" + rowAfter + " OR " + key + " IS NULL)");
+        }
     }
 
     /**

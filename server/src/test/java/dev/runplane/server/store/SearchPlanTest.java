@@ -132,7 +132,7 @@ class SearchPlanTest {
         Map<String, SearchFilter> wide = Map.of("", SearchFilter.ALL,
                 "WHERE labels @> '{\"team\": \"blue\"}' ", filter(List.of(), List.of(), Map.of("team", "blue")),
                 "WHERE status IN ('RUNNING', 'CANCELLING') ", filter(List.of(),
-                        List.of(ExecutionStatus.RUNNING, ExecutionStatus.CANCELLING), Map.of()));
+                        List.of(ExecutionState.RUNNING, ExecutionState.CANCELLING), Map.of()));
         for (SearchOrder.Key key : List.of(SearchOrder.Key.CREATE_TIME, SearchOrder.Key.START_TIME,
                 SearchOrder.Key.END_TIME, SearchOrder.Key.EXECUTION_TIME)) {
             for (boolean descending : new boolean[] {true, false}) {

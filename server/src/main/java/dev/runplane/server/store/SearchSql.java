@@ -5,17 +5,13 @@ import dev.runplane.server.core.SearchFilter;
 import dev.runplane.server.core.SearchOrder;
 import io.r2dbc.spi.Statement;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.stream.Collectors;
 
 /**
- * Builds one Search statement. Every value the client sent is a bind parameter; the SQL text only
- * ever contains fixed fragments chosen by the filter's shape. Free text goes through
- * {@code plainto_tsquery}, which reads words and ignores tsquery syntax ({@code & | ! : *}).
- * One value becomes {@code column = $n} rather than {@code = ANY($n)}, so that a single pipeline
- * walks its (pipeline, create_time, id) index in order instead of sorting.
+ * Builds one Search statement: the filter's conditions ({@link SearchConditions}, every value a bind
+ * parameter), the order, the cursor and the page. Free text goes through {@code plainto_tsquery},
+ * which reads words and ignores tsquery syntax ({@code & | ! : *}).
  *
  * <p>The search indexes leave out executions that hold a lease (V8): a running version lives for
  * seconds, and entering it in seven indexes was about a tenth of the database's work per execution.
@@ -34,15 +30,15 @@ final class SearchSql {
     /** The executions the search indexes leave out. */
     static final String WITH_LEASE = "status IN (" + Sql.LEASED + ")";
 
-    private final StringBuilder where = new StringBuilder("TRUE");
-    private final List<Object> values = new ArrayList<>();
+    /** The filter's conditions and every bound value of the statement. */
+    private final SearchConditions conditions = new SearchConditions();
     /** The rows after the cursor as two ranges of one index, or null ({@link #after}). */
     private List<String> ranges;
     private String statement;
 
     static SearchSql page(SearchFilter filter, String text, SearchOrder order, PageTokens.Cursor after, int limit) {
         SearchSql sql = new SearchSql();
-        sql.filter(filter, text);
+        sql.conditions.filter(filter, text);
         if (after != null) {
             sql.after(order, after);
         }
@@ -173,7 +169,7 @@ final class SearchSql {
     }
 
     private String select(String part) {
-        return "SELECT " + ExecutionReader.COLUMNS + " FROM executions WHERE " + where + " AND " + part;
+        return "SELECT " + ExecutionReader.COLUMNS + " FROM executions WHERE " + conditions.where() + " AND " + part;
     }
 
     /**
@@ -199,9 +195,9 @@ final class SearchSql {
 
     static SearchSql count(SearchFilter filter, String text) {
         SearchSql sql = new SearchSql();
-        sql.filter(filter, text);
+        sql.conditions.filter(filter, text);
         sql.statement = parts(filter).stream()
-                .map(part -> "(SELECT count(*) FROM executions WHERE " + sql.where + " AND " + part + ")")
+                .map(part -> "(SELECT count(*) FROM executions WHERE " + sql.conditions.where() + " AND " + part + ")")
                 .collect(Collectors.joining(" + ", "SELECT ", ""));
         return sql;
     }
@@ -226,69 +222,19 @@ final class SearchSql {
 
     /** The values of the statement's parameters, $1 first. */
     List<Object> values() {
-        return List.copyOf(values);
+        return conditions.values();
     }
 
     void bind(Statement statement) {
-        for (int i = 0; i < values.size(); i++) {
-            statement.bind(i, values.get(i));
-        }
+        conditions.bind(statement);
     }
 
     private String param(Object value) {
-        values.add(value);
-        return "$" + values.size();
+        return conditions.param(value);
     }
 
     private void and(String condition) {
-        where.append(" AND ").append(condition);
-    }
-
-    private void filter(SearchFilter f, String text) {
-        if (!f.ids().isEmpty()) {
-            and("id = ANY(" + param(f.ids().stream().map(UUID::toString).toArray(String[]::new)) + "::uuid[])");
-        }
-        oneOf("pipeline", f.pipelines());
-        oneOf("status", f.statuses().stream().map(Enum::name).toList());
-        oneOf("mode", f.modes().stream().map(Enum::name).toList());
-        if (!f.labels().isEmpty()) {
-            and("labels @> " + param(ExecutionReader.labelsJson(f.labels())) + "::jsonb");
-        }
-        if (f.parentId() != null) {
-            and("parent_id = " + param(f.parentId()));
-        }
-        if (f.workerId() != null) {
-            and("worker_id = " + param(f.workerId()));
-        }
-        range("create_time", f.createTime());
-        range("start_time", f.startTime());
-        range("end_time", f.endTime());
-        if (f.minPriority() != null) {
-            and("priority >= " + param(f.minPriority()));
-        }
-        if (f.maxPriority() != null) {
-            and("priority <= " + param(f.maxPriority()));
-        }
-        if (text != null) {
-            and("search_text @@ plainto_tsquery('simple', " + param(text) + ")");
-        }
-    }
-
-    private void oneOf(String column, List<String> names) {
-        if (names.size() == 1) {
-            and(column + " = " + param(names.get(0)));
-        } else if (!names.isEmpty()) {
-            and(column + " = ANY(" + param(names.toArray(String[]::new)) + "::text[])");
-        }
-    }
-
-    private void range(String column, SearchFilter.TimeRange range) {
-        if (range.start() != null) {
-            and(column + " >= " + param(range.start()));
-        }
-        if (range.end() != null) {
-            and(column + " < " + param(range.end()));
-        }
+        conditions.and(condition);
     }
 
     /**

@@ -3,7 +3,7 @@ package dev.runplane.bench;
 import com.google.protobuf.util.Timestamps;
 import dev.runplane.server.Application;
 import dev.runplane.server.ServerConfig;
-import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.v1.ExecutionFilter;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.ExecutionStatus;

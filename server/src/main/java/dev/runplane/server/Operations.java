@@ -1,9 +1,9 @@
 package dev.runplane.server;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.runplane.server.store.Database;
-import dev.runplane.server.store.EventHub;
 import dev.runplane.server.store.ExecutionStats;
+import dev.runplane.server.store.db.Database;
+import dev.runplane.server.store.events.EventHub;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.Gauge;

@@ -1,6 +1,6 @@
 package dev.runplane.server;
 
-import dev.runplane.server.api.ParseGuard;
+import dev.runplane.server.grpc.ParseGuard;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;

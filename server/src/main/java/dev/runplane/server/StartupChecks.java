@@ -1,13 +1,13 @@
 package dev.runplane.server;
 
-import dev.runplane.server.core.Authenticator;
+import dev.runplane.server.core.auth.Authenticator;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Refusals and warnings at start-up, before the server listens. */
-final class StartupChecks {
+public final class StartupChecks {
 
     private static final Logger log = LoggerFactory.getLogger(StartupChecks.class);
 

@@ -1,7 +1,6 @@
 package dev.runplane.server.cli;
 
 import com.google.protobuf.util.Timestamps;
-import dev.runplane.server.Durations;
 import dev.runplane.v1.ApiKey;
 import dev.runplane.v1.CreateKeyRequest;
 import dev.runplane.v1.CreateKeyResponse;

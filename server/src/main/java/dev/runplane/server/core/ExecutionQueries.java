@@ -1,5 +1,8 @@
 package dev.runplane.server.core;
 
+import dev.runplane.server.core.search.PageTokens;
+import dev.runplane.server.core.search.SearchFilter;
+import dev.runplane.server.core.search.SearchOrder;
 import java.util.Collection;
 import java.util.Map;
 import java.util.UUID;

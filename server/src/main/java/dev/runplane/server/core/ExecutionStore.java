@@ -1,5 +1,8 @@
 package dev.runplane.server.core;
 
+import dev.runplane.server.core.error.NotFoundException;
+import dev.runplane.server.core.error.RequestIdConflictException;
+import dev.runplane.server.core.error.TransitionRefusedException;
 import java.util.List;
 import java.util.UUID;
 import reactor.core.publisher.Mono;

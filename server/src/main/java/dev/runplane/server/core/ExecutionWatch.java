@@ -1,5 +1,7 @@
 package dev.runplane.server.core;
 
+import dev.runplane.server.core.error.NotFoundException;
+import dev.runplane.server.core.error.WatcherTooSlowException;
 import java.util.UUID;
 import reactor.core.publisher.Flux;
 

@@ -1,5 +1,12 @@
 package dev.runplane.server.core;
 
+import dev.runplane.server.core.error.InvalidArgumentException;
+import dev.runplane.server.core.error.NotFoundException;
+import dev.runplane.server.core.error.TransitionRefusedException;
+import dev.runplane.server.core.search.EventPage;
+import dev.runplane.server.core.search.PageTokens;
+import dev.runplane.server.core.search.SearchPage;
+import dev.runplane.server.core.search.SearchQuery;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;

@@ -1,5 +1,6 @@
 package dev.runplane.server.core;
 
+import dev.runplane.server.core.error.TransitionRefusedException;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;

@@ -1,5 +1,6 @@
 package dev.runplane.server.core;
 
+import dev.runplane.server.core.error.LeaseLostException;
 import java.util.List;
 import reactor.core.publisher.Mono;
 

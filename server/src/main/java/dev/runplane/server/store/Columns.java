@@ -7,7 +7,7 @@ import java.util.UUID;
  * Read access to one stored execution, by column name: from a result row, from an event's state,
  * or from the jsonb snapshot of an older event. One {@link ExecutionReader} then serves all three.
  */
-interface Columns {
+public interface Columns {
 
     String text(String column);
 

@@ -12,13 +12,13 @@ import java.util.function.BiFunction;
  * it holds ({@link ExecutionReader#IN_THE_EVENT_ROW}, e.g. status is to_status). Columns an event
  * leaves out (inputs, outputs) read as NULL.
  */
-final class EventStateColumns implements Columns {
+public final class EventStateColumns implements Columns {
 
     private static final Set<String> STATE = Set.copyOf(ExecutionReader.STATE_COLUMNS);
 
     private final Columns row;
 
-    EventStateColumns(Row row) {
+    public EventStateColumns(Row row) {
         this.row = new RowColumns(row);
     }
 
@@ -26,7 +26,7 @@ final class EventStateColumns implements Columns {
      * Whether the row holds a state, rather than a jsonb snapshot written before V9: a row has exactly
      * one of the two (a check constraint), and a NULL is read without decoding anything.
      */
-    static boolean hasState(Row row) {
+    public static boolean hasState(Row row) {
         return row.get("snapshot") == null;
     }
 

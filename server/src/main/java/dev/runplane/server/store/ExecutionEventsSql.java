@@ -1,6 +1,7 @@
 package dev.runplane.server.store;
 
 import dev.runplane.server.core.ExecutionState;
+import dev.runplane.server.store.events.CoalescingNotifier;
 
 /**
  * The statements of the {@code execution_events} table (V1, V6, V9; docs/events.md): the event
@@ -8,42 +9,42 @@ import dev.runplane.server.core.ExecutionState;
  * the whole log order it by {@code (xid, sequence)}, never by sequence alone (sequences commit out of
  * order), and walk the {@code (xid, sequence)} index.
  */
-final class ExecutionEventsSql {
+public final class ExecutionEventsSql {
 
     /**
      * What a read of events selects. Not "AS xid": ORDER BY would then sort by the text (and "1000" <
      * "999"). The state's attributes come as columns of their own; an event written before V9 has a
      * jsonb snapshot instead (and NULL attributes).
      */
-    static final String COLUMNS = "sequence, xid::text AS xid_text, execution_id, revision, from_status, to_status, "
+    public static final String COLUMNS = "sequence, xid::text AS xid_text, execution_id, revision, from_status, to_status, "
             + "event_time, actor, reason, snapshot, (state).*";
 
     /** How many events a watcher's history read takes at a time. */
-    static final int HISTORY_PAGE = 500;
+    public static final int HISTORY_PAGE = 500;
 
     /** How many settled events the hub reads at a time. */
-    static final int HUB_PAGE = 1000;
+    public static final int HUB_PAGE = 1000;
 
     /** The latest event of an execution: its current state. */
-    static final String LATEST = "SELECT " + COLUMNS
+    public static final String LATEST = "SELECT " + COLUMNS
             + " FROM execution_events WHERE execution_id = $1 ORDER BY revision DESC LIMIT 1";
 
     /** An execution's events after a revision, a page of them, through (execution_id, revision). */
-    static final String AFTER_REVISION = "SELECT " + COLUMNS
+    public static final String AFTER_REVISION = "SELECT " + COLUMNS
             + " FROM execution_events WHERE execution_id = $1 AND revision > $2 ORDER BY revision LIMIT "
             + HISTORY_PAGE;
 
     /** ListExecutionEvents: the same walk, with the page size of the request ($3). */
-    static final String HISTORY = """
+    public static final String HISTORY = """
             SELECT %s
             FROM execution_events WHERE execution_id = $1 AND revision > $2 ORDER BY revision LIMIT $3
             """.formatted(COLUMNS);
 
     /** Where the event with sequence $1 sits in the log. */
-    static final String POSITION = "SELECT xid::text AS xid_text FROM execution_events WHERE sequence = $1";
+    public static final String POSITION = "SELECT xid::text AS xid_text FROM execution_events WHERE sequence = $1";
 
     /** The events after ($1, $2) up to and including ($3, $4), in log order, a page of them. */
-    static final String RANGE = "SELECT " + COLUMNS + """
+    public static final String RANGE = "SELECT " + COLUMNS + """
              FROM execution_events
             WHERE (xid, sequence) > ($1::text::xid8, $2) AND (xid, sequence) <= ($3::text::xid8, $4)
             ORDER BY xid, sequence LIMIT %d""".formatted(HISTORY_PAGE);
@@ -54,7 +55,7 @@ final class ExecutionEventsSql {
      * from that event (rather than from (xmin, 0)) gives a stream that joins before the hub has
      * delivered anything a real resume point: its sequence. An empty log starts from (xmin, 0).
      */
-    static final String HUB_START = Sql.compact("""
+    public static final String HUB_START = Sql.compact("""
             SELECT s.xmin::text AS xmin, e.xid::text AS xid_text, e.sequence
             FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) s
             LEFT JOIN LATERAL (SELECT xid, sequence FROM execution_events WHERE xid < s.xmin
@@ -68,14 +69,14 @@ final class ExecutionEventsSql {
      * a sequential scan of the whole log, which found nothing and grew with the table (measured:
      * 1,336 buffers per read at 40,000 events, most of PostgreSQL's CPU under load).
      */
-    static final String HUB_READ = hubRead(COLUMNS);
+    public static final String HUB_READ = hubRead(COLUMNS);
 
     /*
      * The same rows when no watcher is joined: only their positions and, for work queued, its
      * pipeline (to wake this replica's pollers). No snapshot is sent or decoded: under the worker
      * benchmark the full read was the hub's main cost, for nobody.
      */
-    static final String HUB_LIGHT_READ = hubRead("sequence, xid::text AS xid_text, CASE WHEN to_status = '"
+    public static final String HUB_LIGHT_READ = hubRead("sequence, xid::text AS xid_text, CASE WHEN to_status = '"
             + ExecutionState.QUEUED.name() + "' THEN " + ExecutionReader.eventText("pipeline")
             + " END AS queued_pipeline");
 
@@ -95,7 +96,7 @@ final class ExecutionEventsSql {
     }
 
     /** {@link #insert(String, String, String, String, String)} for every row of {@code source}. */
-    static String insert(String source, String fromStatus, String actor, String reason) {
+    public static String insert(String source, String fromStatus, String actor, String reason) {
         return insert(source, fromStatus, actor, reason, null);
     }
 
@@ -113,7 +114,7 @@ final class ExecutionEventsSql {
      * @param reason     SQL for why, as text
      * @param where      a condition on the rows that get an event, or null for all of them
      */
-    static String insert(String source, String fromStatus, String actor, String reason, String where) {
+    public static String insert(String source, String fromStatus, String actor, String reason, String where) {
         return """
                 ev AS (
                     INSERT INTO execution_events (execution_id, revision, from_status, to_status, event_time, actor,

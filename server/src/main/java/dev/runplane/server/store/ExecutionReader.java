@@ -18,7 +18,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /** Builds domain objects from stored columns. The column names are the schema's (V1 migration). */
-final class ExecutionReader {
+public final class ExecutionReader {
 
     /** Every column an execution is read from; the search vector stays in the database. */
     static final String COLUMNS = "id, pipeline, status, mode, priority, labels, inputs, outputs, message, error, "
@@ -68,7 +68,7 @@ final class ExecutionReader {
      * SQL for one column of the execution as of an event, as text, from its state or, for an event
      * written before V9, its jsonb snapshot of either format; e.g. {@code pipeline}.
      */
-    static String eventText(String column) {
+    public static String eventText(String column) {
         int position = SNAPSHOT_COLUMNS.indexOf(column) + 1;
         if (!STATE_COLUMNS.contains(column)) {
             throw new IllegalArgumentException(column + " is not in an event's state");
@@ -82,7 +82,7 @@ final class ExecutionReader {
     private ExecutionReader() {
     }
 
-    static Execution execution(Columns c) {
+    public static Execution execution(Columns c) {
         Long maxRuntimeMs = c.int8("max_runtime_ms");
         return new Execution(
                 c.uuid("id"),

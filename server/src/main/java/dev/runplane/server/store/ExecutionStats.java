@@ -1,5 +1,6 @@
 package dev.runplane.server.store;
 
+import dev.runplane.server.store.db.DatabaseErrors;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import java.util.List;

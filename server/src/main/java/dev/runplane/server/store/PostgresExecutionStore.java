@@ -1,17 +1,19 @@
 package dev.runplane.server.store;
 
 import dev.runplane.server.core.Action;
-import dev.runplane.server.core.ContentionException;
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.ExecutionStore;
 import dev.runplane.server.core.NewExecution;
-import dev.runplane.server.core.NotFoundException;
-import dev.runplane.server.core.RequestIdConflictException;
-import dev.runplane.server.core.TransitionRefusedException;
 import dev.runplane.server.core.TransitionRequest;
 import dev.runplane.server.core.Transitions;
 import dev.runplane.server.core.WorkSignals;
+import dev.runplane.server.core.error.ContentionException;
+import dev.runplane.server.core.error.NotFoundException;
+import dev.runplane.server.core.error.RequestIdConflictException;
+import dev.runplane.server.core.error.TransitionRefusedException;
+import dev.runplane.server.store.db.DatabaseErrors;
+import dev.runplane.server.store.events.CoalescingNotifier;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Row;

@@ -1,10 +1,11 @@
 package dev.runplane.server.store;
 
-import dev.runplane.server.core.ApiKey;
-import dev.runplane.server.core.KeyStore;
-import dev.runplane.server.core.NewApiKey;
-import dev.runplane.server.core.NotFoundException;
-import dev.runplane.server.core.Scope;
+import dev.runplane.server.core.auth.ApiKey;
+import dev.runplane.server.core.auth.KeyStore;
+import dev.runplane.server.core.auth.NewApiKey;
+import dev.runplane.server.core.auth.Scope;
+import dev.runplane.server.core.error.NotFoundException;
+import dev.runplane.server.store.db.DatabaseErrors;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Row;

@@ -2,6 +2,9 @@ package dev.runplane.server.store;
 
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.NewExecution;
+import dev.runplane.server.store.db.DatabaseErrors;
+import dev.runplane.server.store.events.CoalescingNotifier;
+import dev.runplane.server.store.events.EventPosition;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.Statement;

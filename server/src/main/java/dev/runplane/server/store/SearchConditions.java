@@ -1,6 +1,6 @@
 package dev.runplane.server.store;
 
-import dev.runplane.server.core.SearchFilter;
+import dev.runplane.server.core.search.SearchFilter;
 import io.r2dbc.spi.Statement;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,8 +1,8 @@
 package dev.runplane.server.store;
 
-import dev.runplane.server.core.PageTokens;
-import dev.runplane.server.core.SearchFilter;
-import dev.runplane.server.core.SearchOrder;
+import dev.runplane.server.core.search.PageTokens;
+import dev.runplane.server.core.search.SearchFilter;
+import dev.runplane.server.core.search.SearchOrder;
 import io.r2dbc.spi.Statement;
 import java.time.Instant;
 import java.util.List;

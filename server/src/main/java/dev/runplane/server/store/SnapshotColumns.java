@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.runplane.server.store.db.PgTimestamps;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.HashMap;
@@ -16,7 +17,7 @@ import java.util.UUID;
  * {@link ExecutionReader#SNAPSHOT_COLUMNS} by position), or an object keyed by column name (before
  * the array format). A column that the snapshot lacks reads as NULL.
  */
-final class SnapshotColumns implements Columns {
+public final class SnapshotColumns implements Columns {
 
     /** Each column's index in a format-1 snapshot array (0 holds the format). */
     private static final Map<String, Integer> POSITIONS = positions();
@@ -24,7 +25,7 @@ final class SnapshotColumns implements Columns {
     private final JsonArray positional;
     private final JsonObject named;
 
-    SnapshotColumns(String snapshotJson) {
+    public SnapshotColumns(String snapshotJson) {
         JsonElement snapshot = JsonParser.parseString(snapshotJson);
         if (snapshot.isJsonArray()) {
             this.positional = snapshot.getAsJsonArray();

@@ -13,7 +13,7 @@ import java.util.stream.Collectors;
  * statements themselves live beside their table: {@link ExecutionsSql}, {@link ExecutionLeasesSql},
  * {@link ExecutionEventsSql}, {@link ExecutionStepsSql}, {@link ApiKeysSql} (and {@link SearchSql}).
  */
-final class Sql {
+public final class Sql {
 
     /** The terminal statuses as an SQL list, from {@link ExecutionState#isTerminal()}. */
     static final String TERMINAL = names(Arrays.stream(ExecutionState.values())
@@ -56,7 +56,7 @@ final class Sql {
      * transition statements are kilobytes of indented SQL. Refuses {@code --} comments, which would
      * swallow the rest of a joined line.
      */
-    static String compact(String sql) {
+    public static String compact(String sql) {
         StringBuilder out = new StringBuilder(sql.length());
         boolean quoted = false;
         boolean space = false;

@@ -1,5 +1,6 @@
 package dev.runplane.server.core;
 
+import dev.runplane.server.core.error.TransitionRefusedException;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;

@@ -1,11 +1,11 @@
 package dev.runplane.server.operations;
 
-import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestServer;
-import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.ExecutionFilter;
+import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.WatchExecutionRequest;
 import dev.runplane.v1.WatchExecutionsRequest;

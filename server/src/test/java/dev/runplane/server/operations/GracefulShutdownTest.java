@@ -1,17 +1,17 @@
 package dev.runplane.server.operations;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import com.google.rpc.ErrorInfo;
 import dev.runplane.server.Application;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
-import dev.runplane.server.store.DatabaseAddress;
-import dev.runplane.server.testing.TestPostgres;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.Eventually;
-import dev.runplane.server.testing.StreamRecorder;
 import dev.runplane.server.testing.ServerProcess;
+import dev.runplane.server.testing.StreamRecorder;
+import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
-import com.google.rpc.ErrorInfo;
 import dev.runplane.v1.ExecutionFilter;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.RunRequest;

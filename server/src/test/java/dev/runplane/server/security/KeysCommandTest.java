@@ -1,9 +1,9 @@
 package dev.runplane.server.security;
 
 import dev.runplane.server.Application;
-import dev.runplane.server.Main;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
+import dev.runplane.server.cli.Main;
 import dev.runplane.server.testing.TestPostgres;
 import java.io.PrintWriter;
 import java.io.StringWriter;

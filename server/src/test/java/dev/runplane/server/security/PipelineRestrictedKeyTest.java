@@ -1,7 +1,7 @@
 package dev.runplane.server.security;
 
 import com.google.protobuf.util.Durations;
-import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.Keys;
 import dev.runplane.server.testing.TestPostgres;

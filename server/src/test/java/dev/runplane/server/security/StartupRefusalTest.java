@@ -3,7 +3,7 @@ package dev.runplane.server.security;
 import dev.runplane.server.Application;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
-import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.TestPostgres;
 import org.junit.jupiter.api.Test;
 

@@ -5,12 +5,11 @@ import com.google.protobuf.Value;
 import dev.runplane.server.Application;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
+import dev.runplane.server.cli.process.ProcessWorkerCommand;
 import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.Keys;
 import dev.runplane.server.testing.TestCertificates;
 import dev.runplane.server.testing.TestPostgres;
-import dev.runplane.server.worker.WorkerCommand;
-import dev.runplane.worker.Worker;
 import dev.runplane.v1.CreateKeyRequest;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionServiceGrpc;
@@ -19,6 +18,7 @@ import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.KeyScope;
 import dev.runplane.v1.KeyServiceGrpc;
 import dev.runplane.v1.RunRequest;
+import dev.runplane.worker.Worker;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.TlsChannelCredentials;
@@ -94,7 +94,7 @@ class WorkerOverTlsTest {
                         .setPipeline("tls-doubler").setInputs(Struct.newBuilder()
                                 .putFields("n", Value.newBuilder().setNumberValue(21).build())).build()).getExecution();
 
-                try (WorkerCommand.Running keyless = worker(server, certs, null)) {
+                try (ProcessWorkerCommand.Running keyless = worker(server, certs, null)) {
                     await(() -> warnings.stream().anyMatch(w -> w.contains("UNAUTHENTICATED")),
                             "the keyless worker's polls are refused; log: " + warnings);
                 }
@@ -105,7 +105,7 @@ class WorkerOverTlsTest {
                 assertEquals(ExecutionStatus.EXECUTION_STATUS_QUEUED, get(executions, queued.getId()).getStatus(),
                         "a worker without a key claims nothing");
 
-                try (WorkerCommand.Running keyed = worker(server, certs, work)) {
+                try (ProcessWorkerCommand.Running keyed = worker(server, certs, work)) {
                     Execution done = awaitExecution(executions, queued.getId(),
                             e -> e.getStatus() == ExecutionStatus.EXECUTION_STATUS_SUCCEEDED);
                     assertEquals(42, done.getOutputs().getFieldsOrThrow("doubled").getNumberValue());
@@ -118,14 +118,14 @@ class WorkerOverTlsTest {
         }
     }
 
-    private static WorkerCommand.Running worker(String server, TestCertificates certs, String key) {
+    private static ProcessWorkerCommand.Running worker(String server, TestCertificates certs, String key) {
         List<String> args = new ArrayList<>(List.of("--server", server, "--tls-ca", certs.caCert().toString(),
                 "--pipeline", "tls-doubler"));
         if (key != null) {
             args.addAll(List.of("--api-key", key));
         }
         args.addAll(List.of("--", "python3", "-c", SCRIPT));
-        return CommandLine.populateCommand(new WorkerCommand(), args.toArray(String[]::new)).start();
+        return CommandLine.populateCommand(new ProcessWorkerCommand(), args.toArray(String[]::new)).start();
     }
 
     private static String createKey(ManagedChannel channel, String admin, KeyScope... scopes) {

@@ -9,6 +9,8 @@ import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.TransitionRequest;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.TriggerKind;
+import dev.runplane.server.store.db.Database;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

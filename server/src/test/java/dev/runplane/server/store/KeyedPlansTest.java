@@ -1,6 +1,8 @@
 package dev.runplane.server.store;
 
 import dev.runplane.server.core.Action;
+import dev.runplane.server.store.db.Database;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;

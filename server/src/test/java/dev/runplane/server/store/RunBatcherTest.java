@@ -6,6 +6,8 @@ import dev.runplane.server.core.ExecutionStore;
 import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.NewExecution;
 import dev.runplane.server.core.Trigger;
+import dev.runplane.server.store.db.Database;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.RecordingSignals;
 import dev.runplane.server.testing.TestPostgres;
 import java.sql.Connection;

@@ -2,9 +2,11 @@ package dev.runplane.server.store;
 
 import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.ExecutionState;
-import dev.runplane.server.core.PageTokens;
-import dev.runplane.server.core.SearchFilter;
-import dev.runplane.server.core.SearchOrder;
+import dev.runplane.server.core.search.PageTokens;
+import dev.runplane.server.core.search.SearchFilter;
+import dev.runplane.server.core.search.SearchOrder;
+import dev.runplane.server.store.db.Database;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,5 +1,7 @@
 package dev.runplane.server.store;
 
+import dev.runplane.server.store.db.Database;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.SQLException;

@@ -3,6 +3,7 @@ package dev.runplane.server.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.runplane.server.store.events.CoalescingNotifier;
 import org.junit.jupiter.api.Test;
 
 class SqlTest {

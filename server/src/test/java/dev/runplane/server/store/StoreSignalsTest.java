@@ -11,6 +11,8 @@ import dev.runplane.server.core.TriggerKind;
 import dev.runplane.server.core.WorkerReport;
 import dev.runplane.server.core.WorkerSettings;
 import dev.runplane.server.core.WorkerStore;
+import dev.runplane.server.store.db.Database;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.RecordingSignals;
 import dev.runplane.server.testing.TestPostgres;
 import java.sql.Connection;

@@ -1,6 +1,6 @@
 package dev.runplane.server.testing;
 
-import dev.runplane.server.Main;
+import dev.runplane.server.cli.Main;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,6 +1,6 @@
 package dev.runplane.server.testing;
 
-import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.store.db.DatabaseAddress;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;

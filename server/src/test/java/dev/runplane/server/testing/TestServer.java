@@ -4,7 +4,7 @@ import dev.runplane.server.Application;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
 import dev.runplane.server.core.WorkerSettings;
-import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.WorkerServiceGrpc;
 import io.grpc.ManagedChannel;

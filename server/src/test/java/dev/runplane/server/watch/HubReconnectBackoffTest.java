@@ -3,7 +3,7 @@ package dev.runplane.server.watch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.runplane.server.store.EventHub;
+import dev.runplane.server.store.events.EventHub;
 import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;

@@ -1,6 +1,6 @@
 package dev.runplane.server.watch;
 
-import dev.runplane.server.store.EventHub;
+import dev.runplane.server.store.events.EventHub;
 import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.StreamRecorder;

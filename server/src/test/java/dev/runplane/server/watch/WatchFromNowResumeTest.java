@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.rpc.ErrorInfo;
-import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.StreamRecorder;
 import dev.runplane.server.testing.TestPostgres;

@@ -2,7 +2,7 @@ package dev.runplane.server.workers;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import dev.runplane.server.store.DatabaseAddress;
+import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;

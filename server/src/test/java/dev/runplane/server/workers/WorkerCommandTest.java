@@ -5,11 +5,11 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.runplane.server.Application;
 import dev.runplane.server.ServerConfig;
+import dev.runplane.server.cli.process.ProcessWorkerCommand;
 import dev.runplane.server.core.WorkerSettings;
 import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.Processes;
 import dev.runplane.server.testing.TestPostgres;
-import dev.runplane.server.worker.WorkerCommand;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionServiceGrpc;
@@ -89,7 +89,7 @@ class WorkerCommandTest {
     static Path dir;
     private static Application app;
     private static ManagedChannel channel;
-    private static WorkerCommand.Running worker;
+    private static ProcessWorkerCommand.Running worker;
 
     @BeforeAll
     static void start() throws Exception {
@@ -98,7 +98,7 @@ class WorkerCommandTest {
         channel = NettyChannelBuilder.forAddress("127.0.0.1", app.port()).usePlaintext().build();
         Path script = dir.resolve("my_step.py");
         Files.writeString(script, SCRIPT);
-        WorkerCommand command = CommandLine.populateCommand(new WorkerCommand(),
+        ProcessWorkerCommand command = CommandLine.populateCommand(new ProcessWorkerCommand(),
                 "--server", "127.0.0.1:" + app.port(), "--pipeline", "py", "--concurrency", "2",
                 "--lease", "3s", "--kill-grace", "5s", "--", "python3", script.toString());
         worker = command.start();
@@ -206,10 +206,10 @@ class WorkerCommandTest {
     /** --no-retry-on-failure opts out: the first non-zero exit FAILS, whatever max_attempts says. */
     @Test
     void noRetryOnFailureFailsAtTheFirstNonZeroExit() throws Exception {
-        WorkerCommand command = CommandLine.populateCommand(new WorkerCommand(),
+        ProcessWorkerCommand command = CommandLine.populateCommand(new ProcessWorkerCommand(),
                 "--server", "127.0.0.1:" + app.port(), "--pipeline", "py-once", "--no-retry-on-failure",
                 "--", "python3", dir.resolve("my_step.py").toString());
-        try (WorkerCommand.Running once = command.start()) {
+        try (ProcessWorkerCommand.Running once = command.start()) {
             Execution queued = executions().run(RunRequest.newBuilder().setPipeline("py-once").setMaxAttempts(3)
                     .setInputs(Struct.newBuilder().putFields("mode", text("fail"))).build()).getExecution();
             Execution failed = awaitExecution(queued.getId(),
@@ -221,8 +221,8 @@ class WorkerCommandTest {
     /** The old flag is still accepted (it is the default now); with its opposite it is a usage error. */
     @Test
     void theOldRetryOnFailureFlagIsStillAccepted() {
-        CommandLine.populateCommand(new WorkerCommand(), "--pipeline", "p", "--retry-on-failure", "--", "true");
-        WorkerCommand both = CommandLine.populateCommand(new WorkerCommand(), "--pipeline", "p", "--retry-on-failure",
+        CommandLine.populateCommand(new ProcessWorkerCommand(), "--pipeline", "p", "--retry-on-failure", "--", "true");
+        ProcessWorkerCommand both = CommandLine.populateCommand(new ProcessWorkerCommand(), "--pipeline", "p", "--retry-on-failure",
                 "--no-retry-on-failure", "--", "true");
         CommandLine.ParameterException refused = assertThrows(CommandLine.ParameterException.class, both::start);
         assertTrue(refused.getMessage().contains("contradict"), refused.getMessage());

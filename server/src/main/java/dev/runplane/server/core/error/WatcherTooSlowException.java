@@ -1,0 +1,37 @@
+package dev.runplane.server.core.error;
+
+/**
+ * A watcher did not take its events as fast as they came and its bounded buffer filled up. It is
+ * ended rather than fed unbounded memory; it resumes after the last event it received.
+ */
+public final class WatcherTooSlowException extends RunplaneException {
+
+    private final long lastSequence;
+    private final long lastRevision;
+
+    /**
+     * @param lastSequence the sequence of the last event delivered, 0 if none (metadata
+     *                     {@code after_sequence} is always there: 0 means start again)
+     * @param lastRevision the revision of the last event delivered (WatchExecution), 0 if none
+     */
+    public WatcherTooSlowException(int bufferSize, long lastSequence, long lastRevision) {
+        super(Kind.WATCHER_TOO_SLOW, "WATCHER_TOO_SLOW",
+                entries("after_sequence", Long.toString(lastSequence),
+                        "after_revision", lastRevision > 0 ? Long.toString(lastRevision) : null),
+                "the watcher fell more than " + bufferSize + " events behind and was ended; "
+                        + (lastSequence == 0 ? "no event was delivered, start again"
+                        : "resume with after_sequence=" + lastSequence
+                                + (lastRevision > 0 ? " (WatchExecution: after_revision=" + lastRevision + ")" : "")),
+                null);
+        this.lastSequence = lastSequence;
+        this.lastRevision = lastRevision;
+    }
+
+    public long lastSequence() {
+        return this.lastSequence;
+    }
+
+    public long lastRevision() {
+        return this.lastRevision;
+    }
+}

@@ -1,0 +1,160 @@
+package dev.runplane.server.grpc;
+
+import dev.runplane.server.core.ExecutionWatch;
+import dev.runplane.server.core.Executions;
+import dev.runplane.server.core.Limits;
+import dev.runplane.server.grpc.auth.AuthInterceptor;
+import dev.runplane.server.grpc.auth.Callers;
+import dev.runplane.v1.CancelRequest;
+import dev.runplane.v1.CancelResponse;
+import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.GetExecutionRequest;
+import dev.runplane.v1.GetExecutionResponse;
+import dev.runplane.v1.ListExecutionEventsRequest;
+import dev.runplane.v1.ListExecutionEventsResponse;
+import dev.runplane.v1.RerunRequest;
+import dev.runplane.v1.RerunResponse;
+import dev.runplane.v1.RunBatchRequest;
+import dev.runplane.v1.RunBatchResponse;
+import dev.runplane.v1.RunRequest;
+import dev.runplane.v1.RunResponse;
+import dev.runplane.v1.RunResult;
+import dev.runplane.v1.SearchRequest;
+import dev.runplane.v1.SearchResponse;
+import dev.runplane.v1.WatchExecutionRequest;
+import dev.runplane.v1.WatchExecutionResponse;
+import dev.runplane.v1.WatchExecutionsRequest;
+import dev.runplane.v1.WatchExecutionsResponse;
+import io.grpc.stub.StreamObserver;
+import java.time.Instant;
+import reactor.core.publisher.Mono;
+
+/** ExecutionService over gRPC: validates, calls {@link Executions}, maps the answer. */
+public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionServiceImplBase {
+
+    private final Executions executions;
+    private final RunRequestValidator runValidator;
+    private final SearchRequestValidator searchValidator;
+    private final ExecutionRequestValidator executionValidator;
+    private final WatchRequestValidator watchValidator;
+    private final ExecutionWatch watch;
+    private final SharedEventProtos eventProtos = new SharedEventProtos();
+
+    public ExecutionGrpcService(Executions executions, Limits limits, ExecutionWatch watch) {
+        this.executions = executions;
+        this.runValidator = new RunRequestValidator(limits);
+        this.searchValidator = new SearchRequestValidator(limits);
+        this.executionValidator = new ExecutionRequestValidator(limits);
+        this.watchValidator = new WatchRequestValidator(limits);
+        this.watch = watch;
+    }
+
+    @Override
+    public void run(RunRequest request, StreamObserver<RunResponse> observer) {
+        String actor = Callers.current(); // the Context is not visible on Reactor's threads
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
+        GrpcReactor.unary(Mono.fromCallable(() -> runValidator.validate(request, actor))
+                .flatMap(executions::run)
+                .map(ProtoMapper::toProto)
+                .map(e -> RunResponse.newBuilder().setExecution(reduce ? WithoutRead.run(e, request) : e).build()),
+                observer);
+    }
+
+    /** Each Run as Run alone would take it; the valid ones share the store's group commit. */
+    @Override
+    public void runBatch(RunBatchRequest request, StreamObserver<RunBatchResponse> observer) {
+        String actor = Callers.current();
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
+        GrpcReactor.unary(Mono.defer(() -> {
+            runValidator.validateBatch(request);
+            return BatchItems.answerEach(request.getRunsList(), run -> runValidator.validate(run, actor),
+                    executions::runAll,
+                    e -> RunResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build(),
+                    error -> RunResult.newBuilder().setError(error).build());
+        }).map(results -> {
+            RunBatchResponse.Builder response = RunBatchResponse.newBuilder().addAllResults(results);
+            for (int i = 0; reduce && i < response.getResultsCount(); i++) { // results are in request order
+                if (response.getResults(i).hasExecution()) {
+                    response.setResults(i, RunResult.newBuilder().setExecution(
+                            WithoutRead.run(response.getResults(i).getExecution(), request.getRuns(i))));
+                }
+            }
+            return response.build();
+        }), observer);
+    }
+
+    @Override
+    public void getExecution(GetExecutionRequest request, StreamObserver<GetExecutionResponse> observer) {
+        GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.get(request))
+                .flatMap(executions::get)
+                .map(e -> GetExecutionResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+    }
+
+    @Override
+    public void cancel(CancelRequest request, StreamObserver<CancelResponse> observer) {
+        String actor = Callers.current();
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
+        GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.cancel(request))
+                .flatMap(id -> executions.cancel(id, actor, request.getReason()))
+                .map(ProtoMapper::toProto)
+                .map(e -> CancelResponse.newBuilder().setExecution(reduce ? WithoutRead.state(e) : e).build()), observer);
+    }
+
+    @Override
+    public void search(SearchRequest request, StreamObserver<SearchResponse> observer) {
+        GrpcReactor.unary(Mono.fromCallable(() -> searchValidator.validate(request))
+                .flatMap(executions::search)
+                .map(page -> {
+                    Instant now = Instant.now();
+                    SearchResponse.Builder response = SearchResponse.newBuilder();
+                    page.executions().forEach(e -> response.addExecutions(ProtoMapper.toProto(e, now)));
+                    if (page.nextPageToken() != null) {
+                        response.setNextPageToken(page.nextPageToken());
+                    }
+                    if (page.totalSize() != null) {
+                        response.setTotalSize(page.totalSize());
+                    }
+                    return response.build();
+                }), observer);
+    }
+
+    @Override
+    public void rerun(RerunRequest request, StreamObserver<RerunResponse> observer) {
+        String actor = Callers.current();
+        boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
+        GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.rerun(request))
+                .flatMap(rerun -> executions.rerun(rerun, actor))
+                .map(ProtoMapper::toProto)
+                .map(e -> RerunResponse.newBuilder().setExecution(reduce ? WithoutRead.rerun(e, request) : e).build()),
+                observer);
+    }
+
+    @Override
+    public void listExecutionEvents(ListExecutionEventsRequest request,
+                                    StreamObserver<ListExecutionEventsResponse> observer) {
+        GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.events(request))
+                .flatMap(page -> executions.events(page.id(), page.pageSize(), page.pageToken()))
+                .map(page -> {
+                    ListExecutionEventsResponse.Builder response = ListExecutionEventsResponse.newBuilder();
+                    page.events().forEach(event -> response.addEvents(ProtoMapper.toProto(event)));
+                    if (page.nextPageToken() != null) {
+                        response.setNextPageToken(page.nextPageToken());
+                    }
+                    return response.build();
+                }), observer);
+    }
+
+    @Override
+    public void watchExecution(WatchExecutionRequest request, StreamObserver<WatchExecutionResponse> observer) {
+        GrpcReactor.serverStream(Mono.fromCallable(() -> watchValidator.watch(request))
+                .flatMapMany(valid -> watch.watchExecution(valid.id(), valid.afterRevision()))
+                .map(e -> WatchExecutionResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
+    }
+
+    @Override
+    public void watchExecutions(WatchExecutionsRequest request, StreamObserver<WatchExecutionsResponse> observer) {
+        GrpcReactor.serverStream(Mono.fromCallable(() -> watchValidator.filter(request))
+                .flatMapMany(filter -> watch.watchExecutions(filter, request.getAfterSequence()))
+                .map(e -> WatchExecutionsResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
+    }
+}

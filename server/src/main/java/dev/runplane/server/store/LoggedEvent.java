@@ -1,7 +1,0 @@
-package dev.runplane.server.store;
-
-import dev.runplane.server.core.Event;
-
-/** An event and its place in the log. */
-record LoggedEvent(EventPosition position, Event event) {
-}

@@ -117,24 +117,16 @@ final class ExecutionLeasesSql {
                     %1$s, %2$s AS to_status FROM executions WHERE id = $1 FOR UPDATE
                 ), e AS (
                     UPDATE executions x SET
-                        status = old.to_status,
-                        revision = x.revision + 1,
-                        update_time = now(),
-                        queue_time = CASE WHEN old.to_status = %3$s THEN now() ELSE x.queue_time END,
-                        scheduled_for = CASE WHEN old.to_status = %3$s
-                            THEN now() + $8::bigint * interval '1 millisecond' ELSE x.scheduled_for END,
-                        end_time = CASE WHEN old.to_status IN (%4$s) THEN now() ELSE x.end_time END,
-                        lease_token = NULL,
-                        lease_expire_time = NULL,
+                        %3$s,
                         outputs = coalesce($4::jsonb, x.outputs),
                         message = coalesce($5, x.message),
                         error = coalesce($6, x.error)
                     FROM old
                     WHERE x.id = old.id AND old.held AND old.to_status IS NOT NULL
-                    RETURNING %5$s, old.from_status
-                ), %6$s, %7$s
+                    RETURNING %4$s, old.from_status
+                ), %5$s, %6$s
                 SELECT old.held, old.from_status AS current_status, e.* FROM old LEFT JOIN e ON true
-                """.formatted(HELD, toStatus, QUEUED, TERMINAL, RETURNING,
+                """.formatted(HELD, toStatus, attemptEnds("$8::bigint"), RETURNING,
                 ExecutionEventsSql.insert("e", "e.from_status", WORKER_ACTOR, "coalesce($6, '')"),
                 ExecutionStepsSql.upsert("e", "$7::jsonb"));
     }
@@ -228,25 +220,35 @@ final class ExecutionLeasesSql {
                 FOR UPDATE SKIP LOCKED
             ), e AS (
                 UPDATE executions x SET
-                    status = old.to_status,
-                    revision = x.revision + 1,
-                    update_time = now(),
-                    queue_time = CASE WHEN old.to_status = %6$s THEN now() ELSE x.queue_time END,
-                    scheduled_for = CASE WHEN old.to_status = %6$s
-                        THEN now() + old.retry_delay_ms * interval '1 millisecond' ELSE x.scheduled_for END,
-                    end_time = CASE WHEN old.to_status IN (%7$s) THEN now() ELSE x.end_time END,
-                    error = CASE WHEN old.to_status = %6$s THEN x.error ELSE old.reason END,
-                    lease_token = NULL,
-                    lease_expire_time = NULL
+                    %7$s,
+                    error = CASE WHEN old.to_status = %6$s THEN x.error ELSE old.reason END
                 FROM old
                 WHERE x.id = old.id AND old.to_status IS NOT NULL
                 RETURNING %8$s, old.from_status, old.reason
             ), %9$s
             SELECT count(*) AS changed, count(*) FILTER (WHERE status = %6$s) AS requeued FROM e
             """.formatted(Sql.statusCase("status", Action.CONFIRM_CANCEL), Sql.statusCase("status", Action.TIME_OUT),
-            Sql.statusCase("status", Action.RETRY), Sql.statusCase("status", Action.FAIL), LEASED, QUEUED, TERMINAL,
+            Sql.statusCase("status", Action.RETRY), Sql.statusCase("status", Action.FAIL), LEASED, QUEUED, attemptEnds("old.retry_delay_ms"),
             RETURNING, ExecutionEventsSql.insert("e", "e.from_status", "'" + Actors.REAPER + "'", "e.reason"),
             LEASE_EXPIRED, CANCEL_GRACE_PASSED, MAX_RUNTIME_PASSED);
+
+    /**
+     * The SET of an attempt's end, from {@code old.to_status}: the new status and revision; queued
+     * again {@code retryDelayMs} later when it goes back to the queue, ended when terminal; the lease
+     * let go. Fail, Complete and the reaper end attempts alike.
+     */
+    private static String attemptEnds(String retryDelayMs) {
+        return """
+                status = old.to_status,
+                revision = x.revision + 1,
+                update_time = now(),
+                queue_time = CASE WHEN old.to_status = %1$s THEN now() ELSE x.queue_time END,
+                scheduled_for = CASE WHEN old.to_status = %1$s
+                    THEN now() + %3$s * interval '1 millisecond' ELSE x.scheduled_for END,
+                end_time = CASE WHEN old.to_status IN (%2$s) THEN now() ELSE x.end_time END,
+                lease_token = NULL,
+                lease_expire_time = NULL""".formatted(QUEUED, TERMINAL, retryDelayMs);
+    }
 
     private ExecutionLeasesSql() {
     }

@@ -19,9 +19,6 @@ public final class WatchInterruptedException extends RunplaneException {
         }
     }
 
-    private final long lastSequence;
-    private final long lastRevision;
-
     /**
      * @param lastSequence the sequence of the last event delivered, 0 if none (then no {@code after_sequence})
      * @param lastRevision the revision of the last event delivered (WatchExecution), 0 if none
@@ -33,15 +30,5 @@ public final class WatchInterruptedException extends RunplaneException {
                 reason.message
                         + (lastSequence > 0 ? " with after_sequence=" + lastSequence : "")
                         + (lastRevision > 0 ? " (WatchExecution: after_revision=" + lastRevision + ")" : ""), null);
-        this.lastSequence = lastSequence;
-        this.lastRevision = lastRevision;
-    }
-
-    public long lastSequence() {
-        return this.lastSequence;
-    }
-
-    public long lastRevision() {
-        return this.lastRevision;
     }
 }

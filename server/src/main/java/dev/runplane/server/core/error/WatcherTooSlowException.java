@@ -6,9 +6,6 @@ package dev.runplane.server.core.error;
  */
 public final class WatcherTooSlowException extends RunplaneException {
 
-    private final long lastSequence;
-    private final long lastRevision;
-
     /**
      * @param lastSequence the sequence of the last event delivered, 0 if none (metadata
      *                     {@code after_sequence} is always there: 0 means start again)
@@ -23,15 +20,5 @@ public final class WatcherTooSlowException extends RunplaneException {
                         : "resume with after_sequence=" + lastSequence
                                 + (lastRevision > 0 ? " (WatchExecution: after_revision=" + lastRevision + ")" : "")),
                 null);
-        this.lastSequence = lastSequence;
-        this.lastRevision = lastRevision;
-    }
-
-    public long lastSequence() {
-        return this.lastSequence;
-    }
-
-    public long lastRevision() {
-        return this.lastRevision;
     }
 }

@@ -17,8 +17,12 @@ import java.util.UUID;
  * stays as clients know it: {@link #SEARCH} names the field once per distinct bad value
  * ({@code filter.ids}), {@link #WATCH} names every bad value by its index ({@code filter.ids[2]}).
  * Labels are checked by {@link RequestChecks#labels}, as a Run's are.
+ *
+ * @param byIndex       whether a refusal names the bad value's index
+ * @param unknownStatus what a refusal of an unknown status says
+ * @param unknownMode   what a refusal of an unknown mode says
  */
-final class FilterChecks {
+record FilterChecks(boolean byIndex, String unknownStatus, String unknownMode) {
 
     /** More values than this in one repeated filter field is a mistake, not a search. */
     static final int MAX_VALUES = 1000;
@@ -27,16 +31,6 @@ final class FilterChecks {
             "must be known statuses (EXECUTION_STATUS_QUEUED, ...)",
             "must be EXECUTION_MODE_PRODUCTION or EXECUTION_MODE_EXPERIMENT");
     static final FilterChecks WATCH = new FilterChecks(true, "must be a known status", "must be a known mode");
-
-    private final boolean byIndex;
-    private final String unknownStatus;
-    private final String unknownMode;
-
-    private FilterChecks(boolean byIndex, String unknownStatus, String unknownMode) {
-        this.byIndex = byIndex;
-        this.unknownStatus = unknownStatus;
-        this.unknownMode = unknownMode;
-    }
 
     /** The ids (Search: the distinct ones, in text order). */
     List<UUID> ids(RequestChecks checks, String field, List<String> values) {

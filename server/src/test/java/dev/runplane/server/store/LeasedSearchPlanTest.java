@@ -100,8 +100,6 @@ class LeasedSearchPlanTest {
                 SearchOrder.DEFAULT, null, LIMIT));
         searches.put("a label of 50 values", SearchSql.page(labels(Map.of("twin", "twin-42")), null,
                 SearchOrder.DEFAULT, null, LIMIT));
-        searches.put("free text, 1 in 20 failed", SearchSql.page(SearchFilter.ALL, "E7", SearchOrder.DEFAULT,
-                null, LIMIT));
         try (Connection c = TestPostgres.jdbc(address); Statement s = c.createStatement()) {
             s.execute("SET plan_cache_mode = force_custom_plan"); // as the search pool
             for (Map.Entry<String, SearchSql> search : searches.entrySet()) {
@@ -118,6 +116,24 @@ class LeasedSearchPlanTest {
                 assertTrue(read < leasedInAll / 3, search.getKey() + ": read " + read + " of " + leasedInAll
                         + " leased rows\n" + plan);
             }
+        }
+    }
+
+    /**
+     * Free text finds its leased rows through their own text index (V12), not by a walk of every
+     * leased row created within the page's span (which, for a word that few executions carry, spans
+     * weeks: ~15,000 leased rows for SearchBenchmark's "E42"). Here the word, a message's row count,
+     * is on 1 in 1,000 executions, leased ones among them.
+     */
+    @Test
+    void freeTextReadsTheLeasedRowsThatHaveItsWords() throws SQLException {
+        try (Connection c = TestPostgres.jdbc(address); Statement s = c.createStatement()) {
+            s.execute("SET plan_cache_mode = force_custom_plan"); // as the search pool
+            String plan = SearchPlanTest.explain(c, "EXPLAIN (ANALYZE, COSTS OFF) ",
+                    SearchSql.page(SearchFilter.ALL, "417", SearchOrder.DEFAULT, null, LIMIT));
+            assertTrue(plan.contains("Bitmap Index Scan on executions_running_search_text"),
+                    "the leased part reads through executions_running_search_text\n" + plan);
+            assertFalse(plan.contains("using executions_running on"), "no walk of every leased row\n" + plan);
         }
     }
 

@@ -12,9 +12,7 @@ import dev.runplane.v1.WatchExecutionsRequest;
 import dev.runplane.v1.WatchExecutionsResponse;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -96,19 +94,19 @@ class DatabaseOutageTest {
                             failures.computeIfAbsent(e.getStatus().getCode(), c -> new AtomicLong()).incrementAndGet();
                             slowestFailureMillis.accumulateAndGet(
                                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), Math::max);
-                            pause(50); // a client's back-off before it retries (not a poll)
+                            Eventually.backOff(50); // a client's back-off before it retries (not a poll)
                         }
                     }
                     return null;
                 });
             }
             Eventually.await(Duration.ofSeconds(30), "runs succeed before the outage", () -> acknowledged.size() >= 50);
-            assertEquals(ServingStatus.SERVING, health(server));
+            assertEquals(ServingStatus.SERVING, server.health());
 
             postgres.close();
             Instant stoppedAt = Instant.now();
             Eventually.await(Duration.ofSeconds(10), "health NOT_SERVING while the database is down",
-                    () -> health(server) == ServingStatus.NOT_SERVING);
+                    () -> server.health() == ServingStatus.NOT_SERVING);
             Eventually.await(Duration.ofSeconds(10), "Runs answer UNAVAILABLE",
                     () -> failures.containsKey(Status.Code.UNAVAILABLE));
             int beforeRestart = acknowledged.size();
@@ -129,7 +127,7 @@ class DatabaseOutageTest {
 
             postgres = startPostgres(dataDir, port);
             Eventually.await(Duration.ofSeconds(30), "health SERVING again",
-                    () -> health(server) == ServingStatus.SERVING);
+                    () -> server.health() == ServingStatus.SERVING);
             Eventually.await(Duration.ofSeconds(30), "runs succeed after the outage",
                     () -> acknowledged.size() >= beforeRestart + 50);
             stop.set(true);
@@ -276,24 +274,6 @@ class DatabaseOutageTest {
         void stop() {
             stopped = true;
             call.cancel("test done", null);
-        }
-    }
-
-    private static ServingStatus health(TestServer server) {
-        try {
-            return HealthGrpc.newBlockingStub(server.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
-                    .check(HealthCheckRequest.getDefaultInstance()).getStatus();
-        } catch (StatusRuntimeException e) {
-            return ServingStatus.UNKNOWN;
-        }
-    }
-
-    /** A client's deliberate back-off, the thing a retrying client does: not a wait for a condition. */
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }

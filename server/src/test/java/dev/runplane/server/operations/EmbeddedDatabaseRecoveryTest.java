@@ -74,14 +74,14 @@ class EmbeddedDatabaseRecoveryTest {
                                     .run(RunRequest.newBuilder().setPipeline("crash").build()).getExecution().getId());
                         } catch (StatusRuntimeException e) {
                             failures.computeIfAbsent(e.getStatus().getCode(), c -> new AtomicLong()).incrementAndGet();
-                            pause(50); // a client's back-off before it retries (not a poll)
+                            Eventually.backOff(50); // a client's back-off before it retries (not a poll)
                         }
                     }
                     return null;
                 }));
             }
             Eventually.await(Duration.ofSeconds(30), "Runs succeed before the kill", () -> acknowledged.size() >= 100);
-            assertEquals(ServingStatus.SERVING, health(server));
+            assertEquals(ServingStatus.SERVING, server.health());
 
             long killed = postmasterPid().orElseThrow();
             // SIGKILL (destroyForcibly on Linux): PostgreSQL gets no chance to shut down cleanly.
@@ -96,7 +96,7 @@ class EmbeddedDatabaseRecoveryTest {
             Duration left = Duration.ofSeconds(30).minus(Duration.between(killedAt, Instant.now()));
             Eventually.await(left.isNegative() ? Duration.ZERO : left,
                     "health SERVING and Runs succeed within 30 s of the kill",
-                    () -> health(server) == ServingStatus.SERVING && acknowledged.size() >= beforeRecovery + 20);
+                    () -> server.health() == ServingStatus.SERVING && acknowledged.size() >= beforeRecovery + 20);
             assertTrue(server.app().operations().databaseUp(), "the server's own database watch agrees");
 
             stop.set(true);
@@ -215,23 +215,5 @@ class EmbeddedDatabaseRecoveryTest {
             }
         }
         return false;
-    }
-
-    private static ServingStatus health(TestServer server) {
-        try {
-            return HealthGrpc.newBlockingStub(server.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
-                    .check(HealthCheckRequest.getDefaultInstance()).getStatus();
-        } catch (StatusRuntimeException e) {
-            return ServingStatus.UNKNOWN;
-        }
-    }
-
-    /** A client's deliberate back-off, the thing a retrying client does: not a wait for a condition. */
-    private static void pause(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -131,4 +131,16 @@ public final class Eventually {
 
     private record Last<T>(boolean met, T value, Exception failure) {
     }
+
+    /**
+     * A client's deliberate back-off before it retries (what a retrying client does under test), not
+     * a wait for a condition: use {@link #await} for that.
+     */
+    public static void backOff(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -8,6 +8,10 @@ import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.WorkerServiceGrpc;
 import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.nio.file.Path;
@@ -100,5 +104,15 @@ public final class TestServer implements AutoCloseable {
     public void close() throws InterruptedException {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         app.close();
+    }
+
+    /** This server's health (grpc.health.v1, the whole server); UNKNOWN when the call fails. */
+    public ServingStatus health() {
+        try {
+            return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+        } catch (StatusRuntimeException e) {
+            return ServingStatus.UNKNOWN;
+        }
     }
 }

@@ -5,7 +5,7 @@ import com.google.protobuf.Value;
 import com.google.protobuf.util.Durations;
 import com.google.rpc.ResourceInfo;
 import dev.runplane.server.testing.Errors;
-import dev.runplane.server.testing.TestServer;
+import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionMode;
@@ -18,9 +18,8 @@ import dev.runplane.v1.TriggerKind;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,17 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** ExecutionService through a real gRPC stack (in-process transport) on a real PostgreSQL. */
 class ExecutionServiceTest {
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
+    @RegisterExtension
+    static final PerClassServer server = new PerClassServer();
 
     @Test
     void runQueuesAndGetReturnsTheSameExecution() {

@@ -4,7 +4,7 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import com.google.rpc.BadRequest;
 import dev.runplane.server.testing.Errors;
-import dev.runplane.server.testing.TestServer;
+import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.CreateKeyRequest;
 import dev.runplane.v1.Execution;
@@ -23,9 +23,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,17 +39,8 @@ class RequestErrorsTest {
     private static final String NOT_AN_ID =
             "must be an execution id (a UUID such as 0190c3e4-5b6f-7a00-8b1c-2d3e4f5a6b7c)";
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
+    @RegisterExtension
+    static final PerClassServer server = new PerClassServer();
 
     /** "field: description" of every violation, in the order the server reported them. */
     private static List<String> violations(Executable call) {

@@ -3,8 +3,8 @@ package dev.runplane.server.grpc;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.server.testing.TestPostgres;
-import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionStatus;
 import dev.runplane.v1.ItemError;
@@ -20,9 +20,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,17 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** RunBatch through a real gRPC stack on a real PostgreSQL: each Run as Run alone would go, in one commit. */
 class RunBatchTest {
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
+    @RegisterExtension
+    static final PerClassServer server = new PerClassServer();
 
     private static RunRequest.Builder run(String pipeline, int n) {
         return RunRequest.newBuilder().setPipeline(pipeline).putLabels("n", Integer.toString(n))

@@ -5,8 +5,8 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.Value;
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.server.testing.TestPostgres;
-import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.ExecutionMode;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.Trigger;
@@ -19,9 +19,8 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,17 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Every validation rule of Run: INVALID_ARGUMENT, the field named in BadRequest, and nothing stored. */
 class RunValidationTest {
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
+    @RegisterExtension
+    static final PerClassServer server = new PerClassServer();
 
     private static RunRequest.Builder valid() {
         return RunRequest.newBuilder().setPipeline("nightly");

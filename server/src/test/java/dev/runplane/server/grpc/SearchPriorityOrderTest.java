@@ -4,8 +4,8 @@ import com.google.protobuf.util.Durations;
 import dev.runplane.server.core.search.PageTokens;
 import dev.runplane.server.core.search.SearchOrder;
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.server.testing.TestPostgres;
-import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionFilter;
 import dev.runplane.v1.PollRequest;
@@ -22,9 +22,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,17 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SearchPriorityOrderTest {
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
+    @RegisterExtension
+    static final PerClassServer server = new PerClassServer();
 
     @Test
     void priorityTiesAreListedInTheOrderInWhichWorkersClaimThem() {

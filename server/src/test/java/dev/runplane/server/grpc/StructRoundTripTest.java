@@ -6,8 +6,8 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.Durations;
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.server.testing.TestPostgres;
-import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.CompleteRequest;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.GetExecutionRequest;
@@ -28,9 +28,8 @@ import java.sql.ResultSet;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,17 +52,8 @@ class StructRoundTripTest {
             "{}", "[", "-0"};
     static final long SEED = 17_2026L;
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
+    @RegisterExtension
+    static final PerClassServer server = new PerClassServer();
 
     @Test
     void randomStructsRoundTripThroughRunAndRerun() {

@@ -1,8 +1,8 @@
 package dev.runplane.server.watch;
 
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.server.testing.StreamRecorder;
-import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.ExecutionFilter;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.WatchExecutionsRequest;
@@ -12,9 +12,8 @@ import io.grpc.Status;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,17 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 /** WatchExecutions caps its filter's repeated fields as Search does (1,000 values each, 64 labels). */
 class WatchFilterLimitsTest {
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
+    @RegisterExtension
+    static final PerClassServer server = new PerClassServer();
 
     private static WatchExecutionsRequest withIds(int count) {
         ExecutionFilter.Builder filter = ExecutionFilter.newBuilder();

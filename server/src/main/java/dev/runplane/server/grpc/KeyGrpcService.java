@@ -1,11 +1,10 @@
 package dev.runplane.server.grpc;
 
-import dev.runplane.server.core.auth.ApiKey;
 import dev.runplane.server.core.auth.ApiKeyTokens;
 import dev.runplane.server.core.auth.Authenticator;
 import dev.runplane.server.core.auth.KeyStore;
 import dev.runplane.server.core.auth.NewApiKey;
-import dev.runplane.server.grpc.auth.AuthInterceptor;
+import dev.runplane.server.grpc.auth.Callers;
 import dev.runplane.v1.CreateKeyRequest;
 import dev.runplane.v1.CreateKeyResponse;
 import dev.runplane.v1.KeyServiceGrpc;
@@ -36,7 +35,7 @@ public final class KeyGrpcService extends KeyServiceGrpc.KeyServiceImplBase {
 
     @Override
     public void createKey(CreateKeyRequest request, StreamObserver<CreateKeyResponse> observer) {
-        String creator = creator();
+        String creator = Callers.current(); // as the history names callers
         GrpcReactor.unary(Mono.fromCallable(() -> validator.create(request)).flatMap(key -> {
             ApiKeyTokens.Token token = ApiKeyTokens.generate();
             NewApiKey stored = new NewApiKey(token.id(), ApiKeyTokens.sha256(token.secret()), key.scopes(),
@@ -59,17 +58,11 @@ public final class KeyGrpcService extends KeyServiceGrpc.KeyServiceImplBase {
 
     @Override
     public void revokeKey(RevokeKeyRequest request, StreamObserver<RevokeKeyResponse> observer) {
-        String creator = creator();
+        String creator = Callers.current(); // as the history names callers
         GrpcReactor.unary(Mono.fromCallable(() -> validator.revoke(request)).flatMap(store::revoke).map(key -> {
             authenticator.invalidate(key.id());
             log.info("API key {} revoked by {}", key.id(), creator);
             return RevokeKeyResponse.newBuilder().setKey(ProtoMapper.toProto(key)).build();
         }), observer);
-    }
-
-    /** Who is calling, for the log: a key id, or the loopback bootstrap. */
-    private static String creator() {
-        ApiKey caller = AuthInterceptor.API_KEY.get();
-        return caller == null ? "the loopback bootstrap" : "key " + caller.id();
     }
 }

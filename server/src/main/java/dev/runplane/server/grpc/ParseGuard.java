@@ -1,8 +1,6 @@
 package dev.runplane.server.grpc;
 
-import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
-import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -85,22 +83,19 @@ public final class ParseGuard {
         }
     }
 
-    /** The call as the inner handler sees it: the method with its real request type. */
-    private static final class ParsingCall<ReqT, RespT> extends ForwardingServerCall<ReqT, RespT> {
+    /**
+     * The call as the inner handler sees it: the method with its real request type. It closes once:
+     * a refused request and the auth check that finishes later on another thread may both end it.
+     */
+    private static final class ParsingCall<ReqT, RespT> extends CloseOnceCall<ReqT, RespT> {
 
-        private final ServerCall<InputStream, RespT> call;
         private final MethodDescriptor<ReqT, RespT> method;
 
-        ParsingCall(ServerCall<InputStream, RespT> call, MethodDescriptor<ReqT, RespT> method) {
-            this.call = call;
-            this.method = method;
-        }
-
-        @Override
         @SuppressWarnings("unchecked")
-        protected ServerCall<ReqT, RespT> delegate() {
+        ParsingCall(ServerCall<InputStream, RespT> call, MethodDescriptor<ReqT, RespT> method) {
             // Only getMethodDescriptor involves the request type, and it is overridden below.
-            return (ServerCall<ReqT, RespT>) (ServerCall<?, RespT>) call;
+            super((ServerCall<ReqT, RespT>) (ServerCall<?, RespT>) call);
+            this.method = method;
         }
 
         @Override
@@ -109,7 +104,7 @@ public final class ParseGuard {
         }
 
         void refuse(StatusRuntimeException status) {
-            call.close(status.getStatus(), status.getTrailers() != null ? status.getTrailers() : new Metadata());
+            closeWith(status);
         }
     }
 

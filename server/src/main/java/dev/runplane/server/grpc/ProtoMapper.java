@@ -3,7 +3,6 @@ package dev.runplane.server.grpc;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Durations;
-import com.google.protobuf.util.Timestamps;
 import dev.runplane.client.StructJson;
 import dev.runplane.server.core.Assignment;
 import dev.runplane.server.core.Event;
@@ -167,9 +166,7 @@ public final class ProtoMapper {
                 .setExecutionId(lease.executionId().toString())
                 .setAttempt(lease.attempt())
                 .setToken(lease.token());
-        if (lease.expireTime() != null) {
-            b.setExpireTime(Timestamps.fromMillis(lease.expireTime().toEpochMilli()));
-        }
+        setTime(lease.expireTime(), b::setExpireTime);
         return b.build();
     }
 

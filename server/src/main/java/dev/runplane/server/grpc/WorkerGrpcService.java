@@ -80,7 +80,6 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
      * to the store together, so that they share its group commit. Answered in request order, each
      * with its own outcome.
      */
-    /** Each completion as Complete alone would take it; the valid ones share the store's group commit. */
     @Override
     public void completeBatch(CompleteBatchRequest request, StreamObserver<CompleteBatchResponse> observer) {
         boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());

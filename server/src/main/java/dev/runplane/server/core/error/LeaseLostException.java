@@ -8,16 +8,9 @@ import java.util.UUID;
  */
 public final class LeaseLostException extends RunplaneException {
 
-    private final UUID executionId;
-
     public LeaseLostException(UUID executionId) {
         super(Kind.LEASE_LOST, "LEASE_LOST", entries("execution_id", executionId.toString()),
                 "the lease on execution " + executionId + " is no longer held (expired, or a newer attempt holds it)",
                 null);
-        this.executionId = executionId;
-    }
-
-    public UUID executionId() {
-        return this.executionId;
     }
 }

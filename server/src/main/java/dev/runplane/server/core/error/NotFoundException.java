@@ -22,14 +22,6 @@ public final class NotFoundException extends RunplaneException {
         return new NotFoundException("execution", String.valueOf(id));
     }
 
-    public String resourceType() {
-        return this.resourceType;
-    }
-
-    public String resourceName() {
-        return this.resourceName;
-    }
-
     @Override
     public Optional<Resource> resource() {
         return Optional.of(new Resource(this.resourceType, this.resourceName, ""));

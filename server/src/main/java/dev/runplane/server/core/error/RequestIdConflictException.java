@@ -21,15 +21,6 @@ public final class RequestIdConflictException extends RunplaneException {
         this.executionId = executionId;
     }
 
-    public String requestId() {
-        return this.requestId;
-    }
-
-    /** The execution that holds the request id. */
-    public UUID executionId() {
-        return this.executionId;
-    }
-
     @Override
     public Optional<Resource> resource() {
         return Optional.of(new Resource("execution", this.executionId.toString(), "holds request_id " + this.requestId));

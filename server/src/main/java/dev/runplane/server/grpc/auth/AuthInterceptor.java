@@ -7,6 +7,7 @@ import dev.runplane.server.core.auth.Scope;
 import dev.runplane.server.core.error.AuthenticationException;
 import dev.runplane.server.core.error.PermissionDeniedException;
 import dev.runplane.server.core.error.ResourceExhaustedException;
+import dev.runplane.server.grpc.CloseOnceCall;
 import dev.runplane.server.grpc.ErrorMapper;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -155,8 +156,7 @@ public final class AuthInterceptor implements ServerInterceptor {
         // Debug only: a flood of bad keys must not flood the log. The message names a key id, never a secret.
         log.debug("Refused {}: {} {}", call.getMethodDescriptor().getFullMethodName(), status.getStatus().getCode(),
                 status.getStatus().getDescription());
-        Metadata trailers = status.getTrailers() != null ? status.getTrailers() : new Metadata();
-        call.close(status.getStatus(), trailers);
+        CloseOnceCall.close(call, status);
         listener.start(new ServerCall.Listener<>() {
         });
     }
@@ -266,8 +266,7 @@ public final class AuthInterceptor implements ServerInterceptor {
                 real.onMessage(request);
                 held.start(real);
             }, error -> {
-                StatusRuntimeException status = ErrorMapper.toStatus(error);
-                call.close(status.getStatus(), status.getTrailers() != null ? status.getTrailers() : new Metadata());
+                CloseOnceCall.close(call, ErrorMapper.toStatus(error));
                 held.start(new ServerCall.Listener<>() {
                 });
             });

@@ -2,12 +2,10 @@ package dev.runplane.server.grpc.auth;
 
 import dev.runplane.server.core.auth.Authenticator;
 import dev.runplane.server.core.error.AuthenticationException;
+import dev.runplane.server.grpc.CloseOnceCall;
 import dev.runplane.server.grpc.ErrorMapper;
-import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
-import io.grpc.Metadata;
 import io.grpc.ServerCall;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.List;
@@ -109,47 +107,21 @@ final class OpenCalls {
     }
 
     /**
-     * A call that can be closed from outside (the sweep) while the service may still be answering
-     * on another thread: sending and closing are serialized, and after the close the service's
-     * late messages, headers and close are dropped (a ServerCall must not be used after its close).
+     * A call that the sweep can end from outside while the service may still be answering on
+     * another thread ({@link CloseOnceCall}); it remembers that the sweep ended it.
      */
-    static final class RevocableCall<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
+    static final class RevocableCall<ReqT, RespT> extends CloseOnceCall<ReqT, RespT> {
 
-        private boolean closed;
         private volatile boolean revoked;
 
         RevocableCall(ServerCall<ReqT, RespT> call) {
             super(call);
         }
 
-        @Override
-        public synchronized void sendHeaders(Metadata headers) {
-            if (!closed) {
-                super.sendHeaders(headers);
-            }
-        }
-
-        @Override
-        public synchronized void sendMessage(RespT message) {
-            if (!closed) {
-                super.sendMessage(message);
-            }
-        }
-
-        @Override
-        public synchronized void close(Status status, Metadata trailers) {
-            if (!closed) {
-                closed = true;
-                super.close(status, trailers);
-            }
-        }
-
         /** Ends the call with this error, unless it has ended already. */
         synchronized void revoke(StatusRuntimeException status) {
-            if (!closed) {
-                revoked = true;
-                close(status.getStatus(), status.getTrailers() != null ? status.getTrailers() : new Metadata());
-            }
+            revoked = true; // before the close: the transport's completion that follows reads it
+            revoked = closeWith(status);
         }
 
         boolean revoked() {

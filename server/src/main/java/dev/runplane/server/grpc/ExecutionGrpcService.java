@@ -69,18 +69,11 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
             runValidator.validateBatch(request);
             return BatchItems.answerEach(request.getRunsList(), run -> runValidator.validate(run, actor),
                     executions::runAll,
-                    e -> RunResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build(),
+                    (run, e) -> RunResult.newBuilder()
+                            .setExecution(reduce ? WithoutRead.run(ProtoMapper.toProto(e), run) : ProtoMapper.toProto(e))
+                            .build(),
                     error -> RunResult.newBuilder().setError(error).build());
-        }).map(results -> {
-            RunBatchResponse.Builder response = RunBatchResponse.newBuilder().addAllResults(results);
-            for (int i = 0; reduce && i < response.getResultsCount(); i++) { // results are in request order
-                if (response.getResults(i).hasExecution()) {
-                    response.setResults(i, RunResult.newBuilder().setExecution(
-                            WithoutRead.run(response.getResults(i).getExecution(), request.getRuns(i))));
-                }
-            }
-            return response.build();
-        }), observer);
+        }).map(results -> RunBatchResponse.newBuilder().addAllResults(results).build()), observer);
     }
 
     @Override

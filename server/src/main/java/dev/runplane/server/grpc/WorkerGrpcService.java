@@ -86,18 +86,10 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
         GrpcReactor.unary(Mono.defer(() -> {
             validator.completeBatch(request);
             return BatchItems.answerEach(request.getCompletionsList(), validator::complete, workers::completeAll,
-                    e -> CompleteResult.newBuilder().setExecution(ProtoMapper.toProto(e)).build(),
+                    (completion, e) -> CompleteResult.newBuilder().setExecution(reduce
+                            ? WithoutRead.complete(ProtoMapper.toProto(e), completion) : ProtoMapper.toProto(e)).build(),
                     error -> CompleteResult.newBuilder().setError(error).build());
-        }).map(results -> {
-            CompleteBatchResponse.Builder response = CompleteBatchResponse.newBuilder().addAllResults(results);
-            for (int i = 0; reduce && i < response.getResultsCount(); i++) { // results are in request order
-                if (response.getResults(i).hasExecution()) {
-                    response.setResults(i, CompleteResult.newBuilder().setExecution(
-                            WithoutRead.complete(response.getResults(i).getExecution(), request.getCompletions(i))));
-                }
-            }
-            return response.build();
-        }), observer);
+        }).map(results -> CompleteBatchResponse.newBuilder().addAllResults(results).build()), observer);
     }
 
     @Override

@@ -11,7 +11,8 @@ import java.util.Set;
 final class MethodScopes {
 
     private static final Set<String> READ_METHODS = Set.of(
-            "GetExecution", "Search", "ListExecutionEvents", "WatchExecution", "WatchExecutions");
+            "GetExecution", "Search", "ListExecutionEvents", "WatchExecution", "WatchExecutions",
+            "AwaitExecution", "ListQueues", "ListWorkers");
     private static final Set<String> RUN_METHODS = Set.of("Run", "RunBatch", "Cancel", "Rerun");
 
     private MethodScopes() {

@@ -75,6 +75,15 @@ public final class StructJson {
         return new Reader(json).document();
     }
 
+    /**
+     * One JSON value of any kind ({@code 3}, {@code true}, {@code "a"}, {@code [1]}, {@code {"a":1}},
+     * {@code null}), read as strictly as {@link #read} reads an object; IllegalArgumentException if
+     * the text is not exactly one value. The CLI's {@code -i key=value} decides with it what a value is.
+     */
+    public static Value readValue(String json) {
+        return new Reader(json).single();
+    }
+
     private static void writeStruct(Struct struct, StringBuilder out, StringBuilder path) throws NotJson {
         out.append('{');
         boolean first = true;
@@ -183,6 +192,16 @@ public final class StructJson {
                 throw error("text after the object");
             }
             return struct;
+        }
+
+        Value single() {
+            space();
+            Value value = value();
+            space();
+            if (i != s.length()) {
+                throw error("text after the value");
+            }
+            return value;
         }
 
         private Struct struct() {

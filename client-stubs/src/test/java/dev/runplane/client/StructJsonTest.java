@@ -173,4 +173,28 @@ class StructJsonTest {
         String deepest = "{\"a\": " + "[".repeat(StructJson.MAX_DEPTH - 1) + "]".repeat(StructJson.MAX_DEPTH - 1) + "}";
         assertEquals(Value.KindCase.LIST_VALUE, StructJson.read(deepest).getFieldsOrThrow("a").getKindCase());
     }
+
+    @Test
+    void readValueReadsExactlyOneValueOfAnyKind() {
+        assertEquals(number(3), StructJson.readValue("3"));
+        assertEquals(number(-2.5e3), StructJson.readValue(" -2.5e3 "));
+        assertEquals(Value.newBuilder().setBoolValue(true).build(), StructJson.readValue("true"));
+        assertEquals(Value.newBuilder().setStringValue("a").build(), StructJson.readValue("\"a\""));
+        assertEquals(Value.newBuilder().setNullValue(NullValue.NULL_VALUE).build(), StructJson.readValue("null"));
+        assertEquals(Value.newBuilder().setListValue(ListValue.newBuilder().addValues(number(1))).build(),
+                StructJson.readValue("[1]"));
+        assertEquals(Value.newBuilder().setStructValue(one("a", number(1))).build(), StructJson.readValue("{\"a\":1}"));
+        String[][] refused = {
+                {"2026-11-22", "text after the value at offset 4"},
+                {"007", "text after the value at offset 1"},
+                {"1,2", "text after the value at offset 1"},
+                {"[1],[2]", "text after the value at offset 3"},
+                {"hello", "not a value at offset 0"},
+                {"", "the end of the text at offset 0"}};
+        for (String[] c : refused) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StructJson.readValue(c[0]),
+                    c[0]);
+            assertEquals(c[1], e.getMessage(), c[0]);
+        }
+    }
 }

@@ -3,6 +3,17 @@ package dev.runplane.server.cli;
 import dev.runplane.server.Application;
 import dev.runplane.server.ServerConfig;
 import dev.runplane.server.StartupChecks;
+import dev.runplane.server.cli.client.AwaitCommand;
+import dev.runplane.server.cli.client.CancelCommand;
+import dev.runplane.server.cli.client.CompletionCommand;
+import dev.runplane.server.cli.client.EventsCommand;
+import dev.runplane.server.cli.client.GetCommand;
+import dev.runplane.server.cli.client.QueuesCommand;
+import dev.runplane.server.cli.client.RerunCommand;
+import dev.runplane.server.cli.client.RunCommand;
+import dev.runplane.server.cli.client.SearchCommand;
+import dev.runplane.server.cli.client.WatchCommand;
+import dev.runplane.server.cli.client.WorkersCommand;
 import dev.runplane.server.core.WorkerSettings;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -15,12 +26,23 @@ import picocli.CommandLine.Option;
 
 /**
  * The launcher: {@code java -jar runplane.jar [options]} runs the server;
- * {@code java -jar runplane.jar worker ... -- cmd args} runs a worker; {@code keys ...} manages API keys.
+ * {@code java -jar runplane.jar worker ... -- cmd args} runs a worker; {@code keys ...} manages API keys;
+ * {@code run}, {@code get}, {@code search}, {@code watch}, ... are the CLI for people (cli/client), which
+ * reach a server over gRPC and load none of the server's classes.
  */
 @Command(name = "runplane", mixinStandardHelpOptions = true, version = Main.VERSION,
         description = "A reactive gRPC control plane for pipeline executions.",
         sortOptions = false,
-        subcommands = {dev.runplane.server.cli.process.ProcessWorkerCommand.class, dev.runplane.server.cli.KeysCommand.class})
+        subcommands = {RunCommand.class, GetCommand.class, SearchCommand.class, WatchCommand.class, AwaitCommand.class,
+                CancelCommand.class, RerunCommand.class, EventsCommand.class, QueuesCommand.class, WorkersCommand.class,
+                dev.runplane.server.cli.process.ProcessWorkerCommand.class, dev.runplane.server.cli.KeysCommand.class,
+                CompletionCommand.class},
+        footerHeading = "%nExamples:%n",
+        footer = {"  runplane                                      # the server, on 127.0.0.1:50051",
+                "  runplane worker --pipeline nightly -- python3 my_step.py",
+                "  runplane run nightly -i day=2026-11-22 --wait",
+                "  runplane search --pipeline nightly --since 7d",
+                "Each command's --help lists its flags, exit codes and examples."})
 public final class Main implements Callable<Integer> {
 
     /** What {@code --version} prints and the server's first log line says. */

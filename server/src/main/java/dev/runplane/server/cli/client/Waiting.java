@@ -1,0 +1,137 @@
+package dev.runplane.server.cli.client;
+
+import com.google.protobuf.util.Durations;
+import dev.runplane.v1.AwaitExecutionRequest;
+import dev.runplane.v1.AwaitExecutionResponse;
+import dev.runplane.v1.Execution;
+import dev.runplane.v1.ExecutionEvent;
+import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.GetExecutionRequest;
+import dev.runplane.v1.WatchExecutionRequest;
+import dev.runplane.v1.WatchExecutionResponse;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Waiting for an execution to end, woken by the server (never by polling): AwaitExecution where
+ * the server has it, else WatchExecution, which {@link #follow} also uses to show each change.
+ */
+final class Waiting {
+
+    /** The longest wait that one AwaitExecution may ask for (the server's limit). */
+    static final Duration MAX_AWAIT = Duration.ofMinutes(5);
+    /** How long to let the network answer beyond the server's own wait. */
+    private static final long GRACE_SECONDS = 30;
+
+    /** How a wait ended: the execution as last seen, and whether it is terminal. */
+    record Outcome(Execution execution, boolean done) {
+
+        int exitCode() {
+            return done ? ExitCodes.of(execution.getStatus()) : ExitCodes.STILL_RUNNING;
+        }
+    }
+
+    /** Called with each change that {@link #follow} sees, the first being the current state. */
+    @FunctionalInterface
+    interface Listener {
+        void changed(ExecutionEvent event);
+    }
+
+    private Waiting() {
+    }
+
+    /** Waits until the execution ends, or {@code timeout} passes (null: no limit). */
+    static Outcome await(Connection connection, String id, Duration timeout) throws InterruptedException {
+        Deadline deadline = timeout == null ? null : Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        Execution last = null;
+        while (true) {
+            Duration wait = deadline == null ? MAX_AWAIT
+                    : Duration.ofNanos(Math.min(deadline.timeRemaining(TimeUnit.NANOSECONDS), MAX_AWAIT.toNanos()));
+            if (wait.toNanos() <= 0 && last != null) {
+                return new Outcome(last, false);
+            }
+            AwaitExecutionResponse answer;
+            try {
+                answer = connection.waiting().withDeadlineAfter(wait.getSeconds() + GRACE_SECONDS, TimeUnit.SECONDS)
+                        .awaitExecution(AwaitExecutionRequest.newBuilder().setId(id)
+                                .setTimeout(Durations.fromNanos(Math.max(1_000_000, wait.toNanos()))).build());
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) { // a server older than AwaitExecution
+                    return follow(connection, id, deadline, event -> { });
+                }
+                throw e;
+            }
+            last = answer.getExecution();
+            if (answer.getDone()) {
+                return new Outcome(last, true);
+            }
+            if (deadline != null && deadline.isExpired()) {
+                return new Outcome(last, false);
+            }
+        }
+    }
+
+    /**
+     * Follows the execution with WatchExecution until it ends (or the deadline, null for none,
+     * passes), telling the listener each change. A stream that the server ends with a resume point
+     * (a replica stopping, a watcher too slow) is resumed after the last revision seen; a server that
+     * cannot be reached ends the wait with UNAVAILABLE.
+     */
+    static Outcome follow(Connection connection, String id, Deadline deadline, Listener listener)
+            throws InterruptedException {
+        long after = 0;
+        while (true) {
+            ExecutionServiceGrpc.ExecutionServiceBlockingStub stub = connection.waiting();
+            if (deadline != null) {
+                stub = stub.withDeadline(deadline);
+            }
+            try {
+                Iterator<WatchExecutionResponse> stream = stub.watchExecution(
+                        WatchExecutionRequest.newBuilder().setId(id).setAfterRevision(after).build());
+                while (stream.hasNext()) {
+                    WatchExecutionResponse message = stream.next();
+                    if (!message.hasEvent()) {
+                        continue; // a heartbeat
+                    }
+                    ExecutionEvent event = message.getEvent();
+                    after = event.getRevision();
+                    listener.changed(event);
+                    if (ExitCodes.terminal(event.getToStatus())) {
+                        // Events leave out steps, inputs and outputs: the end is shown whole.
+                        return new Outcome(get(connection, id), true);
+                    }
+                }
+                // Ended without a terminal event after our revision: ask again from the current state.
+                after = 0;
+            } catch (StatusRuntimeException e) {
+                Status.Code code = e.getStatus().getCode();
+                if (code == Status.Code.DEADLINE_EXCEEDED && deadline != null && deadline.isExpired()) {
+                    return new Outcome(get(connection, id), false);
+                }
+                if (!resumable(e)) {
+                    throw e;
+                }
+                TimeUnit.MILLISECONDS.sleep(200); // a moment for the replica or database to come back
+            }
+        }
+    }
+
+    /** The server ended the stream and said where to resume (WATCHER_TOO_SLOW, SERVER_STOPPING, ...). */
+    private static boolean resumable(StatusRuntimeException e) {
+        Status.Code code = e.getStatus().getCode();
+        if (code != Status.Code.UNAVAILABLE && code != Status.Code.RESOURCE_EXHAUSTED) {
+            return false;
+        }
+        com.google.rpc.Status details = StatusProto.fromThrowable(e);
+        return details != null && details.getDetailsCount() > 0; // the transport's own errors carry none
+    }
+
+    static Execution get(Connection connection, String id) {
+        return connection.executions().getExecution(GetExecutionRequest.newBuilder().setId(id).build()).getExecution();
+    }
+}

@@ -11,13 +11,16 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -109,8 +112,10 @@ final class Values {
         }
         if (t.matches("\\d{4}-\\d{2}-\\d{2}[Tt].*")) {
             try {
-                return Timestamps.parse(t.toUpperCase(java.util.Locale.ROOT));
-            } catch (ParseException e) {
+                Instant at = OffsetDateTime.parse(t.toUpperCase(Locale.ROOT), DateTimeFormatter.ISO_OFFSET_DATE_TIME)
+                        .toInstant();
+                return Timestamp.newBuilder().setSeconds(at.getEpochSecond()).setNanos(at.getNano()).build();
+            } catch (DateTimeParseException e) {
                 throw new IllegalArgumentException(flag + ": '" + text + "' is not an RFC 3339 time (2026-11-22T06:00:00Z)");
             }
         }

@@ -5,6 +5,7 @@ import dev.runplane.server.ServerConfig;
 import dev.runplane.server.StartupChecks;
 import dev.runplane.server.cli.client.AwaitCommand;
 import dev.runplane.server.cli.client.CancelCommand;
+import dev.runplane.server.cli.client.ClientLauncher;
 import dev.runplane.server.cli.client.CompletionCommand;
 import dev.runplane.server.cli.client.EventsCommand;
 import dev.runplane.server.cli.client.GetCommand;
@@ -89,7 +90,8 @@ public final class Main implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        CommandLine client = ClientLauncher.forArguments(args); // a client command: read only its class
+        System.exit((client != null ? client : new CommandLine(new Main())).execute(args));
     }
 
     @Override

@@ -489,6 +489,29 @@ class ClientCommandsTest {
         assertTrue(Cli.run("--help").out().contains("Commands:"));
     }
 
+    /** What Main.main runs for a client command: a root with that command alone, answering the same. */
+    @Test
+    void theLaunchersShortPathAnswersAsTheWholeTreeDoes() throws Exception {
+        String id = queued("idle");
+        for (String[] args : new String[][] {{"get", id, "-o", "json"}, {"get", "--help"}, {"get"},
+                {"search", "--pipeline", "idle", "--limit", "1", "-o", "jsonl"}, {"await", id, "--timeout", "200ms", "-o", "json"}}) {
+            List<String> all = new ArrayList<>(List.of(args));
+            all.addAll(List.of("--server", server));
+            java.io.StringWriter out = new java.io.StringWriter();
+            java.io.StringWriter err = new java.io.StringWriter();
+            int code = ClientLauncher.forArguments(all.toArray(String[]::new)).setOut(new java.io.PrintWriter(out, true))
+                    .setErr(new java.io.PrintWriter(err, true)).execute(all.toArray(String[]::new));
+            Cli.Result whole = Cli.run(all.toArray(String[]::new));
+            assertEquals(whole.code(), code, String.join(" ", args));
+            assertEquals(whole.out().replaceAll("\"(waitingTime|updateTime)\": ?\"[^\"]*\"", ""),
+                    out.toString().replaceAll("\"(waitingTime|updateTime)\": ?\"[^\"]*\"", ""), String.join(" ", args));
+            assertEquals(whole.err(), err.toString(), String.join(" ", args));
+        }
+        assertEquals(null, ClientLauncher.forArguments("completion"), "the whole tree: it lists every command");
+        assertEquals(null, ClientLauncher.forArguments("--port", "0"), "the server");
+        assertEquals(null, ClientLauncher.forArguments());
+    }
+
     @Test
     void completionIsABashScriptForEveryCommand() {
         Cli.Result completion = Cli.run("completion");

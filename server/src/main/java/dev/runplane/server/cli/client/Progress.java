@@ -59,6 +59,7 @@ final class Progress {
         } finally {
             if (ticker != null) {
                 ticker.shutdownNow();
+                ticker.awaitTermination(1, TimeUnit.SECONDS); // its last redraw, before the final line
             }
         }
         if (live) {

@@ -25,6 +25,8 @@ final class Waiting {
 
     /** The longest wait that one AwaitExecution may ask for (the server's limit). */
     static final Duration MAX_AWAIT = Duration.ofMinutes(5);
+    /** A refused connection fails within milliseconds; a call open this long had reached the server. */
+    static final Duration WORKED = Duration.ofSeconds(1);
     /** How long to let the network answer beyond the server's own wait. */
     private static final long GRACE_SECONDS = 30;
 
@@ -56,6 +58,7 @@ final class Waiting {
                 return new Outcome(last, false);
             }
             AwaitExecutionResponse answer;
+            long started = System.nanoTime();
             try {
                 answer = connection.waiting().withDeadlineAfter(wait.getSeconds() + GRACE_SECONDS, TimeUnit.SECONDS)
                         .awaitExecution(AwaitExecutionRequest.newBuilder().setId(id)
@@ -64,7 +67,13 @@ final class Waiting {
                 if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) { // a server older than AwaitExecution
                     return follow(connection, id, deadline, event -> { });
                 }
-                throw e;
+                // A long wait outlives its connection (closed at its maximum age, a proxy's cut): ask
+                // again on a new one; a server that is really gone refuses that at once.
+                if (!resumable(e, false, started)) {
+                    throw e;
+                }
+                TimeUnit.MILLISECONDS.sleep(200); // a moment for the replica or database to come back
+                continue;
             }
             last = answer.getExecution();
             if (answer.getDone()) {
@@ -78,9 +87,8 @@ final class Waiting {
 
     /**
      * Follows the execution with WatchExecution until it ends (or the deadline, null for none,
-     * passes), telling the listener each change. A stream that the server ends with a resume point
-     * (a replica stopping, a watcher too slow) is resumed after the last revision seen; a server that
-     * cannot be reached ends the wait with UNAVAILABLE.
+     * passes), telling the listener each change. A stream that breaks is resumed after the last
+     * revision seen ({@link #resumable}); a server that cannot be reached ends the wait with UNAVAILABLE.
      */
     static Outcome follow(Connection connection, String id, Deadline deadline, Listener listener)
             throws InterruptedException {
@@ -90,11 +98,14 @@ final class Waiting {
             if (deadline != null) {
                 stub = stub.withDeadline(deadline);
             }
+            boolean received = false;
+            long started = System.nanoTime();
             try {
                 Iterator<WatchExecutionResponse> stream = stub.watchExecution(
                         WatchExecutionRequest.newBuilder().setId(id).setAfterRevision(after).build());
                 while (stream.hasNext()) {
                     WatchExecutionResponse message = stream.next();
+                    received = true;
                     if (!message.hasEvent()) {
                         continue; // a heartbeat
                     }
@@ -113,7 +124,7 @@ final class Waiting {
                 if (code == Status.Code.DEADLINE_EXCEEDED && deadline != null && deadline.isExpired()) {
                     return new Outcome(get(connection, id), false);
                 }
-                if (!resumable(e)) {
+                if (!resumable(e, received, started)) {
                     throw e;
                 }
                 TimeUnit.MILLISECONDS.sleep(200); // a moment for the replica or database to come back
@@ -121,14 +132,22 @@ final class Waiting {
         }
     }
 
-    /** The server ended the stream and said where to resume (WATCHER_TOO_SLOW, SERVER_STOPPING, ...). */
-    private static boolean resumable(StatusRuntimeException e) {
+    /**
+     * Whether a broken call is worth making again: the server ended it and said where to resume
+     * (WATCHER_TOO_SLOW, SERVER_STOPPING, DATABASE_UNAVAILABLE: details that the transport's own
+     * errors never carry), or the connection broke under a call that had been working (it delivered
+     * something, or stayed open for {@link #WORKED}): a connection closed at its maximum age, a
+     * proxy's idle cut. A call that could not even start is not: the server is unreachable, and the
+     * command says so (exit code 8) instead of retrying.
+     */
+    static boolean resumable(StatusRuntimeException e, boolean received, long startedNanos) {
         Status.Code code = e.getStatus().getCode();
         if (code != Status.Code.UNAVAILABLE && code != Status.Code.RESOURCE_EXHAUSTED) {
             return false;
         }
         com.google.rpc.Status details = StatusProto.fromThrowable(e);
-        return details != null && details.getDetailsCount() > 0; // the transport's own errors carry none
+        return received || System.nanoTime() - startedNanos >= WORKED.toNanos()
+                || details != null && details.getDetailsCount() > 0;
     }
 
     static Execution get(Connection connection, String id) {

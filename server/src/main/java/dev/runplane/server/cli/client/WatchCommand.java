@@ -2,9 +2,7 @@ package dev.runplane.server.cli.client;
 
 import dev.runplane.v1.WatchExecutionsRequest;
 import dev.runplane.v1.WatchExecutionsResponse;
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import java.util.Iterator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -63,23 +61,23 @@ public final class WatchCommand implements Callable<Integer> {
                 .setSnapshot(!noSnapshot);
         long after = 0;
         while (true) {
+            boolean received = false;
+            long started = System.nanoTime();
             try {
                 Iterator<WatchExecutionsResponse> stream = connection.waiting().watchExecutions(request.build());
                 while (stream.hasNext()) {
                     WatchExecutionsResponse message = stream.next();
+                    received = true;
                     after = position(message, after);
                     show(message);
                 }
                 return ExitCodes.OK; // the server ended the stream without an error
             } catch (StatusRuntimeException e) {
-                com.google.rpc.Status details = StatusProto.fromThrowable(e);
-                Status.Code code = e.getStatus().getCode();
-                boolean resumable = (code == Status.Code.UNAVAILABLE || code == Status.Code.RESOURCE_EXHAUSTED)
-                        && details != null && details.getDetailsCount() > 0 && after > 0;
-                if (!resumable) {
+                // Resumable as one execution's watch is, and only once there is a point to resume from.
+                if (after == 0 || !Waiting.resumable(e, received, started)) {
                     throw e;
                 }
-                context.note("(the stream ended: " + code + "; resuming after sequence " + after + ")");
+                context.note("(the stream ended: " + e.getStatus().getCode() + "; resuming after sequence " + after + ")");
                 // Resume from the last position seen: no snapshot again, nothing missed, nothing repeated.
                 request.setSnapshot(false).setAfterSequence(after);
                 TimeUnit.MILLISECONDS.sleep(200);

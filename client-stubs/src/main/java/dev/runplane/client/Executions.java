@@ -19,16 +19,30 @@ public final class Executions {
     static final Duration DEADLINE_MARGIN = Duration.ofSeconds(5);
 
     private final Channel channel;
+    private final Duration callWait;
 
     public Executions(Channel channel) {
+        this(channel, MAX_CALL_WAIT);
+    }
+
+    /**
+     * @param callWait how long one AwaitExecution call waits at most (above 0, at most 5 minutes):
+     *                 shorter suits a proxy that ends calls that stay quiet for long
+     */
+    public Executions(Channel channel, Duration callWait) {
+        if (callWait.isNegative() || callWait.isZero() || callWait.compareTo(MAX_CALL_WAIT) > 0) {
+            throw new IllegalArgumentException("callWait must be above 0 and at most " + MAX_CALL_WAIT + ": " + callWait);
+        }
         this.channel = channel;
+        this.callWait = callWait;
     }
 
     /**
      * Waits for an execution to end with AwaitExecution (the server is woken by the commit, whichever
      * replica made it; no polling), calling again while it answers done=false until {@code timeout}
-     * has passed: one call per 5 minutes of waiting. A call that fails with UNAVAILABLE (a replica
-     * stops, the database is away) or RESOURCE_EXHAUSTED is made again after a short pause.
+     * has passed: one call per 5 minutes of waiting (or per {@code callWait}). A call that fails with
+     * UNAVAILABLE (a replica stops, the database is away) or RESOURCE_EXHAUSTED is made again after a
+     * short pause.
      *
      * @return the execution, once SUCCEEDED, with its outputs and steps (as GetExecution shows it)
      * @throws ExecutionEndedException.Failed    when it ended FAILED or TIMED_OUT
@@ -45,7 +59,7 @@ public final class Executions {
             if (left <= 0) {
                 throw new ExecutionTimeoutException(id, timeout, last);
             }
-            Duration wait = Duration.ofNanos(left).compareTo(MAX_CALL_WAIT) > 0 ? MAX_CALL_WAIT : Duration.ofNanos(left);
+            Duration wait = Duration.ofNanos(left).compareTo(callWait) > 0 ? callWait : Duration.ofNanos(left);
             try {
                 AwaitExecutionResponse answer = ExecutionServiceGrpc.newBlockingStub(channel)
                         .withDeadlineAfter(wait.plus(DEADLINE_MARGIN).toNanos(), TimeUnit.NANOSECONDS)

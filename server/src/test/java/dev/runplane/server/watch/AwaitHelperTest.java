@@ -5,24 +5,37 @@ import dev.runplane.client.ExecutionTimeoutException;
 import dev.runplane.client.Executions;
 import dev.runplane.server.core.Action;
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.server.testing.Transitioner;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionStatus;
 import dev.runplane.v1.RunRequest;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The Java client's awaitExecution: the terminal execution, or a distinct exception per outcome. */
+/**
+ * The Java client's awaitExecution, on AwaitExecution: the terminal execution, or a distinct
+ * exception per outcome; it calls again while the server answers done=false.
+ */
 class AwaitHelperTest {
 
     private static TestServer server;
@@ -86,5 +99,52 @@ class AwaitHelperTest {
     void anUnknownIdIsNotFound() {
         Errors.expect(Status.Code.NOT_FOUND,
                 () -> client.awaitExecution(UUID.randomUUID().toString(), Duration.ofSeconds(5)));
+    }
+    @Test
+    void skippedAndTimedOutAreDistinct() {
+        String holder = server.executions().run(RunRequest.newBuilder().setPipeline("awaited").setDedupKey("once").build())
+                .getExecution().getId();
+        String skipped = server.executions().run(RunRequest.newBuilder().setPipeline("awaited").setDedupKey("once").build())
+                .getExecution().getId();
+        ExecutionEndedException.Skipped s = assertThrows(ExecutionEndedException.Skipped.class,
+                () -> client.awaitExecution(skipped, Duration.ofSeconds(30)));
+        assertEquals(holder, s.execution().getDuplicateOf());
+
+        String timedOut = run();
+        transitions.apply(UUID.fromString(timedOut), Action.CLAIM)
+                .then(transitions.apply(UUID.fromString(timedOut), Action.TIME_OUT)).block();
+        ExecutionEndedException.Failed f = assertThrows(ExecutionEndedException.Failed.class,
+                () -> client.awaitExecution(timedOut, Duration.ofSeconds(30)));
+        assertEquals(ExecutionStatus.EXECUTION_STATUS_TIMED_OUT, f.execution().getStatus());
+    }
+
+    /** With calls of 100 ms, a wait of 30 s is many calls, each answered done=false, until the end. */
+    @Test
+    void callsAgainWhileTheServerAnswersNotDone() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        Channel counted = ClientInterceptors.intercept(server.channel(), new ClientInterceptor() {
+            @Override
+            public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+                if (method.getBareMethodName().equals("AwaitExecution")) {
+                    calls.incrementAndGet();
+                }
+                return next.newCall(method, options);
+            }
+        });
+        Executions shortCalls = new Executions(counted, Duration.ofMillis(100));
+        String id = run();
+        CompletableFuture<Execution> waiting = CompletableFuture.supplyAsync(
+                () -> shortCalls.awaitExecution(id, Duration.ofSeconds(30)));
+        Eventually.await(Duration.ofSeconds(30), "three calls", () -> calls.get() >= 3);
+        transitions.cycle(UUID.fromString(id), 0).block();
+        assertEquals(ExecutionStatus.EXECUTION_STATUS_SUCCEEDED, waiting.get(30, TimeUnit.SECONDS).getStatus());
+        assertTrue(calls.get() >= 3);
+    }
+
+    @Test
+    void aCallWaitOutsideItsRangeIsRefused() {
+        for (Duration bad : new Duration[] {Duration.ZERO, Duration.ofMillis(-1), Duration.ofMinutes(5).plusNanos(1)}) {
+            assertThrows(IllegalArgumentException.class, () -> new Executions(server.channel(), bad));
+        }
     }
 }

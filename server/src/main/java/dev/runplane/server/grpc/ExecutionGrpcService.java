@@ -9,6 +9,7 @@ import dev.runplane.v1.AwaitExecutionRequest;
 import dev.runplane.v1.AwaitExecutionResponse;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.CancelResponse;
+import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.GetExecutionResponse;
@@ -87,7 +88,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     }
 
     /** GetExecution's answer, which AwaitExecution answers too: what one shows, the other shows. */
-    private Mono<dev.runplane.v1.Execution> execution(UUID id) {
+    private Mono<Execution> execution(UUID id) {
         return executions.get(id).map(ProtoMapper::toProto);
     }
 
@@ -100,7 +101,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
                 .map(e -> AwaitExecutionResponse.newBuilder().setExecution(e).setDone(ended(e)).build()), observer);
     }
 
-    private static boolean ended(dev.runplane.v1.Execution e) {
+    private static boolean ended(Execution e) {
         return ProtoMapper.fromProto(e.getStatus()).isTerminal();
     }
 

@@ -4,12 +4,10 @@ import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.WatchFilter;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -35,8 +33,7 @@ public final class EventHub implements AutoCloseable {
     static final String CHANNEL = "runplane_events";
 
     /** The events that end an execution (what an await waits for). */
-    private static final WatchFilter TERMINAL = new WatchFilter(Set.of(), Set.of(),
-            Arrays.stream(ExecutionState.values()).filter(ExecutionState::isTerminal).collect(Collectors.toSet()),
+    private static final WatchFilter TERMINAL = new WatchFilter(Set.of(), Set.of(), ExecutionState.TERMINAL,
             Set.of(), Map.of());
 
     private final Scheduler delivery = Schedulers.parallel();

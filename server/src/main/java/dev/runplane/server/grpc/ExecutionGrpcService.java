@@ -83,12 +83,12 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     @Override
     public void getExecution(GetExecutionRequest request, StreamObserver<GetExecutionResponse> observer) {
         GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.get(request))
-                .flatMap(this::execution)
+                .flatMap(this::answer)
                 .map(e -> GetExecutionResponse.newBuilder().setExecution(e).build()), observer);
     }
 
     /** GetExecution's answer, which AwaitExecution answers too: what one shows, the other shows. */
-    private Mono<Execution> execution(UUID id) {
+    private Mono<Execution> answer(UUID id) {
         return executions.get(id).map(ProtoMapper::toProto);
     }
 
@@ -96,7 +96,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     @Override
     public void awaitExecution(AwaitExecutionRequest request, StreamObserver<AwaitExecutionResponse> observer) {
         GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.await(request))
-                .flatMap(valid -> watch.awaitEnd(valid.id(), execution(valid.id()), ExecutionGrpcService::ended,
+                .flatMap(valid -> watch.awaitEnd(valid.id(), answer(valid.id()), ExecutionGrpcService::ended,
                         valid.timeout()))
                 .map(e -> AwaitExecutionResponse.newBuilder().setExecution(e).setDone(ended(e)).build()), observer);
     }

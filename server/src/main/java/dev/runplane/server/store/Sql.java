@@ -3,6 +3,7 @@ package dev.runplane.server.store;
 import dev.runplane.server.core.Action;
 import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.Transitions;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -14,8 +15,9 @@ import java.util.stream.Collectors;
  */
 public final class Sql {
 
-    /** The terminal statuses as an SQL list ({@link ExecutionState#TERMINAL}). */
-    static final String TERMINAL = names(ExecutionState.TERMINAL);
+    /** The terminal statuses as an SQL list, from {@link ExecutionState#isTerminal()}. */
+    static final String TERMINAL = names(Arrays.stream(ExecutionState.values())
+            .filter(ExecutionState::isTerminal).collect(Collectors.toSet()));
 
     /** The statuses in which an execution holds a lease: those a worker can finish from. */
     static final Set<ExecutionState> LEASED_STATUSES = Transitions.sources(Action.COMPLETE);

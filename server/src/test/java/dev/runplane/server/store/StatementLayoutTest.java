@@ -34,10 +34,9 @@ class StatementLayoutTest {
         assertWrittenOnce(sources, "INSERT INTO execution_events ", "ExecutionEventsSql.java");
         assertWrittenOnce(sources, "INSERT INTO execution_steps ", "ExecutionStepsSql.java");
         assertWrittenOnce(sources, "INSERT INTO api_keys ", "ApiKeysSql.java");
-        // The RETURNING list of an UPDATE (x.id, x.pipeline, ...), the terminal statuses (in core: the SQL
-        // lists and the awaits' hub filter share them), the status CASE.
+        // The RETURNING list of an UPDATE (x.id, x.pipeline, ...), the terminal statuses, the status CASE.
         assertWrittenOnce(sources, "\"x.\" + column", "ExecutionsSql.java");
-        assertWrittenOnce(sources, "filter(ExecutionState::isTerminal)", "ExecutionState.java");
+        assertWrittenOnce(sources, "filter(ExecutionState::isTerminal)", "Sql.java");
         assertWrittenOnce(sources, "\"CASE \" + column", "Sql.java");
     }
 

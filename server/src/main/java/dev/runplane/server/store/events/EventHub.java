@@ -4,7 +4,6 @@ import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.WatchFilter;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -31,10 +30,6 @@ public final class EventHub implements AutoCloseable {
     /** How the hub's connection shows in pg_stat_activity. */
     public static final String APPLICATION_NAME = "runplane-event-hub";
     static final String CHANNEL = "runplane_events";
-
-    /** The events that end an execution (what an await waits for). */
-    private static final WatchFilter TERMINAL = new WatchFilter(Set.of(), Set.of(), ExecutionState.TERMINAL,
-            Set.of(), Map.of());
 
     private final Scheduler delivery = Schedulers.parallel();
     private final WatcherFanOut fanOut;
@@ -102,17 +97,13 @@ public final class EventHub implements AutoCloseable {
         return fanOut.join(executionId, filter);
     }
 
-    /**
-     * Joins a watcher of one execution's end (AwaitExecution): only its terminal event is offered,
-     * so one queue slot is enough (an execution ends once) and 10,000 awaits cost 10,000 small
-     * objects, not 10,000 watcher buffers.
-     */
-    HubWatcher joinForEnd(UUID executionId) {
-        return fanOut.join(executionId, TERMINAL, 1);
-    }
-
     void leave(HubWatcher watcher) {
         fanOut.leave(watcher);
+    }
+
+    /** Joins a watcher of one execution's end (AwaitExecution): see {@link WatcherFanOut#joinForEnd}. */
+    HubWatcher joinForEnd(UUID executionId) {
+        return fanOut.joinForEnd(executionId);
     }
 
     Scheduler delivery() {

@@ -55,12 +55,9 @@ final class HubWatcher {
         this.queue = Sinks.many().unicast().onBackpressureBuffer(Queues.<LoggedEvent>get(capacity).get());
     }
 
-    /**
-     * Called by the hub's single reading thread only. A watcher of one execution has the filter ALL,
-     * or (an await) its terminal statuses.
-     */
+    /** Called by the hub's single reading thread only. */
     void offer(LoggedEvent event) {
-        if (closed || !filter.matches(event.event())) {
+        if (closed || (executionId == null && !filter.matches(event.event()))) {
             return;
         }
         Sinks.EmitResult result = queue.tryEmitNext(event);

@@ -45,8 +45,8 @@ final class ExecutionRequestValidator {
     ValidAwait await(AwaitExecutionRequest request) {
         RequestChecks checks = new RequestChecks();
         UUID id = checks.id("id", request.getId());
-        Duration timeout = checks.waitOrDefault("timeout", request.hasTimeout(), request.getTimeout(),
-                Limits.DEFAULT_AWAIT_TIMEOUT, Limits.MAX_AWAIT_TIMEOUT);
+        Duration timeout = checks.durationOrDefault("timeout", request.hasTimeout(), request.getTimeout(),
+                Limits.DEFAULT_AWAIT_TIMEOUT, Duration.ZERO, Limits.MAX_AWAIT_TIMEOUT);
         checks.throwIfInvalid();
         return new ValidAwait(id, timeout);
     }

@@ -188,22 +188,19 @@ public final class RequestChecks {
     }
 
     /**
-     * An optional wait: unset or 0 means {@code fallback}; negative, invalid or longer than {@code max}
-     * is refused (never silently lowered).
+     * An optional duration with a default: unset or 0 means {@code fallback}; anything else must be
+     * valid and from {@code min} to {@code max} (refused, never moved into the range).
      */
-    java.time.Duration waitOrDefault(String field, boolean present, Duration duration, java.time.Duration fallback,
-                                     java.time.Duration max) {
-        if (!present || (duration.getSeconds() == 0 && duration.getNanos() == 0)) {
+    java.time.Duration durationOrDefault(String field, boolean present, Duration duration,
+                                         java.time.Duration fallback, java.time.Duration min, java.time.Duration max) {
+        if (!present || duration.equals(Duration.getDefaultInstance())) {
             return fallback;
         }
-        if (!Durations.isValid(duration) || Durations.isNegative(duration)) {
-            fail(field, "must be a duration from 0 to " + max.toSeconds() + "s (0: the default, "
+        java.time.Duration value = Durations.isValid(duration) ? ProtoMapper.duration(duration) : null;
+        if (value == null || value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+            fail(field, "must be from " + min.toSeconds() + "s to " + max.toSeconds() + "s (unset or 0: "
                     + fallback.toSeconds() + "s)");
             return null;
-        }
-        java.time.Duration value = ProtoMapper.duration(duration);
-        if (value.compareTo(max) > 0) {
-            fail(field, "must be at most " + max.toSeconds() + "s");
         }
         return value;
     }

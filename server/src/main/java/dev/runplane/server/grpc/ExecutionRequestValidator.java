@@ -12,8 +12,9 @@ import java.util.UUID;
 
 /**
  * Checks the ExecutionService requests about one execution that exists (GetExecution, Cancel,
- * Rerun, ListExecutionEvents, AwaitExecution); every bad field is named. Run has {@link RunRequestValidator}, Search
- * {@link SearchRequestValidator}, the watches {@link WatchRequestValidator}.
+ * Rerun, ListExecutionEvents, AwaitExecution); every bad field is named. Run has
+ * {@link RunRequestValidator}, Search {@link SearchRequestValidator}, the watches
+ * {@link WatchRequestValidator}.
  */
 final class ExecutionRequestValidator {
 

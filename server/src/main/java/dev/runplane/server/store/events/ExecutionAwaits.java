@@ -7,10 +7,10 @@ import java.util.function.Predicate;
 import reactor.core.publisher.Mono;
 
 /**
- * AwaitExecution's wait (see {@link ExecutionWatch#awaitEnd}): a hub watcher
- * of the execution's terminal event, a timer, and at most two reads of the current state, each
- * through the watchers' read gate. Nothing polls: between the reads the wait is an object in the
- * hub's map and a timer task, both gone as soon as the call ends, however it ends.
+ * AwaitExecution's wait (see {@link ExecutionWatch#awaitEnd}): a hub watcher of the execution's
+ * terminal event, a timer, and at most two reads of the current state, each through the watchers'
+ * read gate. Nothing polls: between the reads the wait is an object in the hub's map and a timer
+ * task, both gone as soon as the call ends, however it ends.
  */
 final class ExecutionAwaits {
 

@@ -187,6 +187,24 @@ public final class RequestChecks {
         return value;
     }
 
+    /**
+     * An optional duration with a default: unset or 0 means {@code fallback}; anything else must be
+     * valid and from {@code min} to {@code max} (refused, never moved into the range).
+     */
+    java.time.Duration durationOrDefault(String field, boolean present, Duration duration,
+                                         java.time.Duration fallback, java.time.Duration min, java.time.Duration max) {
+        if (!present || duration.equals(Duration.getDefaultInstance())) {
+            return fallback;
+        }
+        java.time.Duration value = Durations.isValid(duration) ? ProtoMapper.duration(duration) : null;
+        if (value == null || value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+            fail(field, "must be from " + min.toSeconds() + "s to " + max.toSeconds() + "s (unset or 0: "
+                    + fallback.toSeconds() + "s)");
+            return null;
+        }
+        return value;
+    }
+
     int range(String field, int value, int min, int max) {
         if (value < min || value > max) {
             fail(field, "must be from " + min + " to " + max);

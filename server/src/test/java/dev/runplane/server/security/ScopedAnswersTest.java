@@ -7,6 +7,7 @@ import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.Keys;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.Assignment;
+import dev.runplane.v1.AwaitExecutionRequest;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.CompleteBatchRequest;
 import dev.runplane.v1.CompleteRequest;
@@ -112,6 +113,13 @@ class ScopedAnswersTest {
             @Override
             String call(String token) {
                 return executions(token).getExecution(GetExecutionRequest.newBuilder().setId(running).build()).toString();
+            }
+        },
+        AWAIT_EXECUTION(KeyScope.KEY_SCOPE_READ) {
+            @Override
+            String call(String token) {
+                return executions(token).awaitExecution(AwaitExecutionRequest.newBuilder().setId(finished).build())
+                        .toString();
             }
         },
         SEARCH(KeyScope.KEY_SCOPE_READ) {

@@ -101,6 +101,11 @@ public final class EventHub implements AutoCloseable {
         fanOut.leave(watcher);
     }
 
+    /** Joins a watcher of one execution's end (AwaitExecution): see {@link WatcherFanOut#joinForEnd}. */
+    HubWatcher joinForEnd(UUID executionId) {
+        return fanOut.joinForEnd(executionId);
+    }
+
     Scheduler delivery() {
         return delivery;
     }

@@ -28,6 +28,8 @@ final class WatcherFanOut {
     // Copy-on-write: a watcher ended while the hub offers it an event leaves at once, on the same thread.
     private final Map<UUID, Set<HubWatcher>> byExecution = new HashMap<>();
     private final Set<HubWatcher> filtered = new CopyOnWriteArraySet<>();
+    /** Awaits by execution: offered only the terminal event, so one slot each ({@link #joinForEnd}). */
+    private final Map<UUID, Set<HubWatcher>> endsOf = new HashMap<>();
     /** How many watchers are joined: written under "this", read without the lock. */
     private volatile int joined;
 
@@ -96,6 +98,13 @@ final class WatcherFanOut {
         for (HubWatcher watcher : filtered) {
             watcher.offer(event);
         }
+        Set<HubWatcher> awaiting = event.event().toStatus().isTerminal()
+                ? endsOf.get(event.event().executionId()) : null;
+        if (awaiting != null) {
+            for (HubWatcher watcher : awaiting) {
+                watcher.offer(event);
+            }
+        }
     }
 
     /** See {@link EventHub#onQueued}. */
@@ -120,14 +129,21 @@ final class WatcherFanOut {
         return watcher;
     }
 
+    /**
+     * A watcher of one execution's end (an await): only its terminal event is offered, and an
+     * execution ends once, so its queue has one slot instead of a stream's buffer.
+     */
+    synchronized HubWatcher joinForEnd(UUID executionId) {
+        HubWatcher watcher = new HubWatcher(executionId, WatchFilter.ALL, position, 1);
+        endsOf.computeIfAbsent(executionId, id -> new CopyOnWriteArraySet<>()).add(watcher);
+        joined++;
+        return watcher;
+    }
+
     synchronized void leave(HubWatcher watcher) {
         boolean removed;
         if (watcher.executionId != null) {
-            Set<HubWatcher> set = byExecution.get(watcher.executionId);
-            removed = set != null && set.remove(watcher);
-            if (removed && set.isEmpty()) {
-                byExecution.remove(watcher.executionId);
-            }
+            removed = remove(byExecution, watcher) || remove(endsOf, watcher);
         } else {
             removed = filtered.remove(watcher);
         }
@@ -136,12 +152,22 @@ final class WatcherFanOut {
         }
     }
 
+    private static boolean remove(Map<UUID, Set<HubWatcher>> byId, HubWatcher watcher) {
+        Set<HubWatcher> set = byId.get(watcher.executionId);
+        boolean removed = set != null && set.remove(watcher);
+        if (removed && set.isEmpty()) {
+            byId.remove(watcher.executionId);
+        }
+        return removed;
+    }
+
     /** Ends every watcher, each with its own exception (outside the lock: ending runs their streams' code). */
     void endAll(Supplier<RuntimeException> why) {
         List<HubWatcher> all;
         synchronized (this) {
             all = new ArrayList<>(filtered);
             byExecution.values().forEach(all::addAll);
+            endsOf.values().forEach(all::addAll);
         }
         all.forEach(w -> w.end(why.get()));
     }

@@ -25,7 +25,7 @@ public final class SeenWorkers {
     /** How often this replica deletes stale rows at most. */
     static final java.time.Duration FORGET_EVERY = java.time.Duration.ofMinutes(1);
 
-    /** What this replica last wrote for a worker, and when (System.nanoTime). */
+    /** What this replica last wrote for a worker (pipelines null: kept as stored), and when (System.nanoTime). */
     private record Written(List<String> pipelines, String keyId, long atNanos) {
     }
 
@@ -51,12 +51,28 @@ public final class SeenWorkers {
      * than the interval or said other pipelines or another key.
      */
     public void seen(String workerId, List<String> polled, String keyId) {
-        List<String> pipelines = List.copyOf(new java.util.TreeSet<>(polled));
+        record(workerId, List.copyOf(new java.util.TreeSet<>(polled)), keyId);
+    }
+
+    /**
+     * A call from this worker now that names no pipelines (Heartbeat, Complete, Fail, whose lease
+     * says which worker holds it): its pipelines stay what its last Poll said.
+     */
+    public void active(String workerId, String keyId) {
+        if (workerId == null) {
+            return;
+        }
+        Written last = this.written.get(workerId);
+        record(workerId, last == null ? null : last.pipelines(), keyId);
+    }
+
+    /** @param pipelines null: unknown here, the stored ones are kept */
+    private void record(String workerId, List<String> pipelines, String keyId) {
         long now = System.nanoTime();
         long interval = this.windows.writeInterval().toNanos();
         AtomicBoolean due = new AtomicBoolean();
         this.written.compute(workerId, (id, last) -> {
-            if (last != null && now - last.atNanos() < interval && last.pipelines().equals(pipelines)
+            if (last != null && now - last.atNanos() < interval && Objects.equals(last.pipelines(), pipelines)
                     && last.keyId().equals(keyId)) {
                 return last;
             }

@@ -11,8 +11,10 @@ import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.CreateKeyRequest;
 import dev.runplane.v1.CreateKeyResponse;
 import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.HeartbeatRequest;
 import dev.runplane.v1.KeyScope;
 import dev.runplane.v1.KeyServiceGrpc;
+import dev.runplane.v1.Lease;
 import dev.runplane.v1.ListQueuesRequest;
 import dev.runplane.v1.ListWorkersRequest;
 import dev.runplane.v1.PollRequest;
@@ -40,7 +42,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ListWorkers over real Polls on three replicas of one database (docs/workers.md): a worker shows on
  * every replica within seconds of its first Poll, with its pipelines, its key and what it holds;
  * Polls within the write interval write its row once; a change of pipelines is written at once;
- * and a worker that stops leaves the list once the window passes.
+ * heartbeats keep a busy worker listed; and a worker that stops leaves the list once the window
+ * passes.
  */
 class WorkerVisibilityTest {
 
@@ -132,6 +135,28 @@ class WorkerVisibilityTest {
         // Nor does its pipeline, which has nothing else, remain a queue.
         assertEquals(List.of(), executions(brief, reader).listQueues(ListQueuesRequest.newBuilder()
                 .addPipelines("leaving").build()).getQueuesList());
+    }
+
+    /**
+     * A worker busy with one long execution polls no more, but its heartbeats keep it listed (with
+     * the pipelines of its last Poll), on a replica whose window is shorter than the test.
+     */
+    @Test
+    void heartbeatsKeepABusyWorkerListed() throws Exception {
+        executions(brief, runner).run(RunRequest.newBuilder().setPipeline("long-one").build());
+        Lease lease = Keys.withKey(WorkerServiceGrpc.newBlockingStub(brief.channel()), work)
+                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                .poll(PollRequest.newBuilder().setWorkerId("busy").addPipelines("long-one")
+                        .setMaxWait(Durations.fromSeconds(5)).setLeaseDuration(Durations.fromSeconds(60)).build())
+                .getAssignments(0).getLease();
+        Eventually.awaitPresent(Duration.ofSeconds(10), "the worker listed", () -> worker(brief, "busy"));
+        Eventually.holds(SHORT.listWindow().multipliedBy(2), "listed while it heartbeats", () -> {
+            Keys.withKey(WorkerServiceGrpc.newBlockingStub(brief.channel()), work).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .heartbeat(HeartbeatRequest.newBuilder().setLease(lease).build());
+            Optional<Worker> busy = worker(brief, "busy");
+            return busy.isPresent() && busy.get().getRunningCount() == 1
+                    && busy.get().getPipelinesList().equals(List.of("long-one"));
+        });
     }
 
     /** The row's version (xmin): any write of the row changes it. */

@@ -32,13 +32,14 @@ import java.util.stream.Stream;
  * the embedded PostgreSQL (Runplane on a real Netty port in front of it), then measures p50/p99 of
  * each call through a real gRPC client, one call at a time.
  *
- * <pre>bench/run QueuesBenchmark [executions=1000000] [samples=500] [pipelines=40]</pre>
+ * <pre>bench/run QueuesBenchmark [executions=1000000] [samples=500] [pipelines=40] [backlog=0]</pre>
  *
  * The mix, from a hash of the row number: 0.5% queued (a tenth of them scheduled for later), 0.3%
  * running, 0.1% cancelling, the rest finished; priorities -5..5; 200 workers recorded, each polling
- * two pipelines. GetExecution is measured for a queued execution at the front, the middle and the
- * end of the largest queue: the position is a count of the entries before it, so its cost grows
- * with the position.
+ * two pipelines. A backlog adds that many claimable executions to one more pipeline ("backlog"), a
+ * queue far deeper than the others. GetExecution is measured for a queued execution at the front,
+ * the middle and the end of the largest queue: the position is a count of the entries before it, so
+ * its cost grows with the position.
  */
 public final class QueuesBenchmark {
 
@@ -49,11 +50,12 @@ public final class QueuesBenchmark {
         int executions = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
         int samples = args.length > 1 ? Integer.parseInt(args[1]) : 500;
         int pipelines = args.length > 2 ? Integer.parseInt(args[2]) : 40;
+        int backlog = args.length > 3 ? Integer.parseInt(args[3]) : 0;
         Path dataDir = Files.createTempDirectory("runplane-queues-bench");
         ServerConfig config = ServerConfig.defaults().withDataDir(dataDir).withDurableEmbedded(false).withPort(0);
         try (Application app = Application.start(config)) {
             DatabaseAddress address = app.database().address();
-            load(address, executions, pipelines);
+            load(address, executions, pipelines, backlog);
             List<String> positions = queuedAlongTheLargestQueue(address);
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", app.port()).usePlaintext().build();
             try {
@@ -66,7 +68,7 @@ public final class QueuesBenchmark {
         }
     }
 
-    private static void load(DatabaseAddress address, int executions, int pipelines) throws Exception {
+    private static void load(DatabaseAddress address, int executions, int pipelines, int backlog) throws Exception {
         long started = System.nanoTime();
         try (Connection c = DriverManager.getConnection(address.jdbcUrl(), address.user(), address.password())) {
             PreparedStatement insert = c.prepareStatement("""
@@ -106,6 +108,14 @@ public final class QueuesBenchmark {
                         (System.nanoTime() - started) / 1e9);
             }
             try (Statement s = c.createStatement()) {
+                s.execute("""
+                        INSERT INTO executions (id, pipeline, status, mode, priority, labels, inputs, message,
+                            trigger_kind, max_attempts, scheduled_for, create_time, queue_time, update_time, revision)
+                        SELECT gen_random_uuid(), 'backlog', 'QUEUED', 'PRODUCTION', g %% 3, '{}', '{}', '', 'API', 1,
+                            now() - interval '1 hour', now() - g * interval '1 millisecond',
+                            now() - g * interval '1 millisecond', now(), 1
+                        FROM generate_series(1, %d) g
+                        """.formatted(backlog));
                 s.execute("""
                         INSERT INTO workers (worker_id, pipelines, key_id, last_seen_time)
                         SELECT 'worker-' || i, ARRAY['pipeline-' || lpad((i %% %1$d)::text, 2, '0'),

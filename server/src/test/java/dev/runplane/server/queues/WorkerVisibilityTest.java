@@ -26,6 +26,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -42,8 +43,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ListWorkers over real Polls on three replicas of one database (docs/workers.md): a worker shows on
  * every replica within seconds of its first Poll, with its pipelines, its key and what it holds;
  * Polls within the write interval write its row once; a change of pipelines is written at once;
- * heartbeats keep a busy worker listed; and a worker that stops leaves the list once the window
- * passes.
+ * heartbeats keep a busy worker listed; a worker that stops leaves the list once the window
+ * passes; and rows unseen for a day are deleted.
  */
 class WorkerVisibilityTest {
 
@@ -64,7 +65,7 @@ class WorkerVisibilityTest {
     private static String runner;
 
     @BeforeAll
-    static void start() {
+    static void start() throws SQLException {
         database = TestPostgres.newDatabase();
         rare = TestServer.start(database, WorkerSettings.DEFAULT.withWindows(RARE_WRITES));
         other = TestServer.start(database);
@@ -75,6 +76,10 @@ class WorkerVisibilityTest {
         work = worker.getToken();
         workKeyId = worker.getKey().getId();
         runner = createKey(admin, KeyScope.KEY_SCOPE_RUN).getToken();
+        // A worker last seen two days ago (before any Poll here: each replica's first write deletes stale rows).
+        try (Connection c = TestPostgres.jdbc(database); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO workers (worker_id, pipelines, last_seen_time) VALUES ('gone', '{x}', now() - interval '2 days')");
+        }
     }
 
     @AfterAll
@@ -157,6 +162,14 @@ class WorkerVisibilityTest {
             return busy.isPresent() && busy.get().getRunningCount() == 1
                     && busy.get().getPipelinesList().equals(List.of("long-one"));
         });
+    }
+
+    /** Rows unseen for a day (the forget window) go with a replica's next write, a bounded batch. */
+    @Test
+    void aRowUnseenForADayIsDeletedWhenAWorkerIsWritten() throws Exception {
+        poll(other, "fresh", List.of("fresh"), 0);
+        Eventually.await(Duration.ofSeconds(10), "the stale row deleted", () -> rowVersion("gone").isEmpty());
+        Eventually.awaitPresent(Duration.ofSeconds(10), "the fresh row", () -> rowVersion("fresh"));
     }
 
     /** The row's version (xmin): any write of the row changes it. */

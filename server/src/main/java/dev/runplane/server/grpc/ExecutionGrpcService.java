@@ -60,10 +60,10 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     }
 
     /**
-     * One execution as GetExecution answers it, with its steps and its queue position: the one path
-     * of that answer, which AwaitExecution's is to share.
+     * GetExecution's answer, with its steps and its queue position (counted when asked, issue 19):
+     * the one path of it, which AwaitExecution answers through too (branch await).
      */
-    Mono<Execution> answer(UUID id) {
+    private Mono<Execution> answer(UUID id) {
         return executions.get(id).flatMap(queues::positioned).map(ProtoMapper::toProto);
     }
 

@@ -182,7 +182,7 @@ public final class Application implements AutoCloseable {
         transport.maxInboundMessageSize(ops.transport().maxInboundMessageBytes())
                 .maxInboundMetadataSize(ops.transport().maxInboundMetadataBytes());
         List<BindableService> services = List.of(
-                new ExecutionGrpcService(executions, config.limits(), new PostgresExecutionWatch(hub, database.pool())),
+                new ExecutionGrpcService(executions, config.limits(), new PostgresExecutionWatch(hub, database.pool(), database.customPlans())),
                 new WorkerGrpcService(workers, config.limits()),
                 new KeyGrpcService(keys, authenticator, Clock.systemUTC()));
         Reaper reaper = new Reaper(workerStore, workerSettings).start();

@@ -2,8 +2,8 @@ package dev.runplane.server.store.events;
 
 import dev.runplane.server.core.WatchFilter;
 import dev.runplane.server.core.WatchMessage;
-import dev.runplane.server.store.SnapshotSql;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -69,14 +69,14 @@ final class SnapshotJoin {
         return queued.concatMapIterable(event -> {
             long index = taken.incrementAndGet();
             if (index > upToQ) {
-                return java.util.List.of(Outgoing.queued(event));
+                return List.of(Outgoing.queued(event));
             }
-            Outgoing item = shown(event) ? Outgoing.leftOut(event) : Outgoing.queued(event);
+            Outgoing item = (shown(event) ? Outgoing.leftOut(event) : Outgoing.queued(event)).beforeSnapshotEnd();
             if (index < upToQ) {
-                return java.util.List.of(item);
+                return List.of(item);
             }
             revisions = null;
-            return java.util.List.of(item, end);
+            return List.of(item, end);
         });
     }
 

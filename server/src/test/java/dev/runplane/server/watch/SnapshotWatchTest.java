@@ -88,6 +88,7 @@ class SnapshotWatchTest {
         final List<String> ids = new CopyOnWriteArrayList<>();
         final ExecutorService pool = Executors.newFixedThreadPool(16);
         final List<Future<?>> tasks = new ArrayList<>();
+        final long started = System.nanoTime();
 
         Writers(TestServer a, TestServer b) {
             for (int i = 0; i < 16; i++) {
@@ -212,7 +213,9 @@ class SnapshotWatchTest {
                 stream.awaitEnd(WAIT); // after its end nothing more arrives: what it holds, the client saw
                 received.addAll(stream.values());
             }
-            Eventually.await(WAIT, "a few hundred Runs", () -> writers.runs.get() >= 300);
+            // The load goes on for a few seconds in all (the streams above ran in its middle).
+            Eventually.await(WAIT, "a few hundred Runs over three seconds", () -> writers.runs.get() >= 300
+                    && System.nanoTime() - writers.started >= TimeUnit.SECONDS.toNanos(3));
         } finally {
             writers.stopAndJoin();
         }

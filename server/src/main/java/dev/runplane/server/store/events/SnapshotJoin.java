@@ -2,10 +2,13 @@ package dev.runplane.server.store.events;
 
 import dev.runplane.server.core.WatchFilter;
 import dev.runplane.server.core.WatchMessage;
+import dev.runplane.server.core.error.WatcherTooSlowException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -24,16 +27,19 @@ final class SnapshotJoin {
     private final EventHub hub;
     private final HubWatcher watcher;
     private final int cap;
+    private final Duration rowsTimeLimit;
     /** Each snapshot row's revision: what the client holds. Dropped once the end is sent. */
     private Map<UUID, Long> revisions = new HashMap<>();
     private int count;
     private boolean truncated;
     private long xmax;
 
-    SnapshotJoin(EventHub hub, HubWatcher watcher, int cap) {
+    /** @param rowsTimeLimit how long the client may take to take every row ({@link PostgresExecutionWatch#SNAPSHOT_TIME_LIMIT}) */
+    SnapshotJoin(EventHub hub, HubWatcher watcher, int cap, Duration rowsTimeLimit) {
         this.hub = hub;
         this.watcher = watcher;
         this.cap = cap;
+        this.rowsTimeLimit = rowsTimeLimit;
     }
 
     /** The rows ({@code cap + 1} asked for, to know whether there were more), then the join. */
@@ -51,8 +57,10 @@ final class SnapshotJoin {
             count++;
             sink.next(Outgoing.message(new WatchMessage.SnapshotRow(read.execution())));
         });
-        return rows.concatWith(Mono.defer(() -> hub.passing(watcher, xmax)).publishOn(hub.delivery())
-                .flatMapMany(this::live));
+        AtomicBoolean late = new AtomicBoolean();
+        return rows.takeUntilOther(Mono.delay(rowsTimeLimit).doOnNext(t -> late.set(true)))
+                .concatWith(Mono.defer(() -> late.get() ? Mono.error(WatcherTooSlowException.snapshot(rowsTimeLimit))
+                        : hub.passing(watcher, xmax).publishOn(hub.delivery())).flatMapMany(this::live));
     }
 
     /** The watcher's queue: the {@code handed} events up to Q, the end, then the rest as they come. */

@@ -1,6 +1,8 @@
 package dev.runplane.server.watch;
 
+import com.google.rpc.ErrorInfo;
 import dev.runplane.server.core.Action;
+import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.server.testing.StreamRecorder;
@@ -11,6 +13,8 @@ import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.WatchExecutionsRequest;
 import dev.runplane.v1.WatchExecutionsResponse;
 import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -23,13 +27,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The join of a snapshot, step by step (docs/events.md, "Snapshot, then live"): an open transaction
  * holds the hub below the statement's xmax, so the stream waits for it; the change that the
  * snapshot row already shows is left out, the one made after the statement is sent before
- * snapshot_complete, and snapshot_complete's sequence is past both.
+ * snapshot_complete, and snapshot_complete's sequence is past both. A stream ended while it waits
+ * ends at once, without a resume point.
  */
 class SnapshotJoinTest {
 
@@ -59,6 +65,30 @@ class SnapshotJoinTest {
         try (ResultSet rs = sql.executeQuery("SELECT max(sequence) FROM execution_events")) {
             assertTrue(rs.next());
             return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void aStreamEndedWhileItWaitsForTheHubEndsAtOnceWithoutAResumePoint() throws Exception {
+        Transitioner transitions = new Transitioner(server.get().app().database().pool());
+        transitions.create("waiting", Map.of()).block();
+        try (Connection open = TestPostgres.jdbc(server.database()); Statement holder = open.createStatement()) {
+            open.setAutoCommit(false);
+            holder.execute("SELECT pg_current_xact_id()");
+            transitions.create("waiting", Map.of()).block(); // behind the open transaction: the hub waits
+            StreamRecorder<WatchExecutionsResponse> stream = new StreamRecorder<>();
+            ExecutionServiceGrpc.newStub(server.channel()).withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .watchExecutions(WatchExecutionsRequest.newBuilder().setSnapshot(true)
+                            .setFilter(ExecutionFilter.newBuilder().addPipelines("waiting")).build(), stream);
+            stream.awaitCount(2, WAIT); // the rows; the join waits for the open transaction
+            server.get().app().eventHub().endWatchersForOutage();
+            StatusRuntimeException ended = (StatusRuntimeException) stream.awaitEnd(WAIT);
+            assertEquals(Status.Code.UNAVAILABLE, ended.getStatus().getCode());
+            ErrorInfo info = Errors.errorInfo(ended).orElseThrow();
+            assertEquals("DATABASE_UNAVAILABLE", info.getReason());
+            assertFalse(info.containsMetadata("after_sequence"), "no resume point before snapshot_complete");
+            assertTrue(stream.values().stream().noneMatch(WatchExecutionsResponse::hasSnapshotComplete));
+            open.rollback();
         }
     }
 

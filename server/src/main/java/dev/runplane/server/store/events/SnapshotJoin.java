@@ -8,8 +8,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -57,10 +57,21 @@ final class SnapshotJoin {
             count++;
             sink.next(Outgoing.message(new WatchMessage.SnapshotRow(read.execution())));
         });
-        AtomicBoolean late = new AtomicBoolean();
-        return rows.takeUntilOther(Mono.delay(rowsTimeLimit).doOnNext(t -> late.set(true)))
-                .concatWith(Mono.defer(() -> late.get() ? Mono.error(WatcherTooSlowException.snapshot(rowsTimeLimit))
-                        : hub.passing(watcher, xmax).publishOn(hub.delivery())).flatMapMany(this::live));
+        // Until the live part, the watcher's queue is not read: its end (shutdown, outage) and the
+        // rows' time limit cut in here.
+        AtomicReference<Throwable> cut = new AtomicReference<>();
+        Mono<Long> cutter = Mono.firstWithSignal(Mono.delay(rowsTimeLimit)
+                        .then(Mono.<Long>error(() -> WatcherTooSlowException.snapshot(rowsTimeLimit))),
+                        watcher.<Long>endSignal())
+                .onErrorResume(e -> {
+                    cut.set(e);
+                    return Mono.just(0L);
+                });
+        return rows.takeUntilOther(cutter)
+                .concatWith(Mono.defer(() -> cut.get() != null ? Mono.<HubWatcher.Offered>error(cut.get())
+                        : Mono.firstWithSignal(hub.passing(watcher, xmax), watcher.<HubWatcher.Offered>endSignal())
+                                .publishOn(hub.delivery()))
+                        .flatMapMany(this::live));
     }
 
     /** The watcher's queue: the {@code handed} events up to Q, the end, then the rest as they come. */

@@ -26,8 +26,10 @@ final class Views {
         Map<String, String> f = new java.util.LinkedHashMap<>();
         f.put("id", e.getId());
         f.put("pipeline", e.getPipeline());
-        f.put("status", style.status(e.getStatus()) + (e.getQueuePosition() > 0
-                ? " (position " + e.getQueuePosition() + " in its queue)" : ""));
+        f.put("status", style.status(e.getStatus()));
+        if (e.getQueuePosition() > 0) {
+            f.put("position", e.getQueuePosition() + " in the queue of " + e.getPipeline());
+        }
         f.put("mode", Human.mode(e.getMode()));
         f.put("priority", Integer.toString(e.getPriority()));
         f.put("attempt", e.getAttempt() + " of " + Math.max(1, e.getMaxAttempts()));

@@ -2,9 +2,12 @@ package dev.runplane.server.cli.client;
 
 import dev.runplane.v1.ListWorkersRequest;
 import dev.runplane.v1.ListWorkersResponse;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code runplane workers} (ListWorkers). */
 @Command(name = "workers", mixinStandardHelpOptions = true, sortOptions = false,
@@ -17,10 +20,15 @@ public final class WorkersCommand implements Callable<Integer> {
     @Mixin
     CommandContext context;
 
+    @Option(names = "--pipeline", paramLabel = "NAME",
+            description = "Only workers that poll one of these pipelines (repeatable).")
+    List<String> pipelines = new ArrayList<>();
+
     @Override
     public Integer call() {
         return context.call(connection -> {
-            ListWorkersResponse answer = connection.executions().listWorkers(ListWorkersRequest.getDefaultInstance());
+            ListWorkersResponse answer = connection.executions()
+                    .listWorkers(ListWorkersRequest.newBuilder().addAllPipelines(pipelines).build());
             switch (context.format()) {
                 case JSON -> context.document(answer);
                 case JSONL -> answer.getWorkersList().forEach(context::line);

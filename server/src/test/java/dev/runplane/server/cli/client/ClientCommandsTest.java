@@ -23,6 +23,8 @@ import dev.runplane.worker.TaskFailure;
 import dev.runplane.worker.Worker;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -256,7 +258,9 @@ class ClientCommandsTest {
         String id = queued("idle");
         Cli.Result await = cli("await", id, "--timeout", "1s");
         assertEquals(ExitCodes.STILL_RUNNING, await.code(), await.toString());
-        assertEquals("QUEUED", Cli.fields(await.out()).get("status"));
+        Map<String, String> fields = Cli.fields(await.out());
+        assertEquals("QUEUED", fields.get("status"));
+        assertTrue(fields.get("position").matches("\\d+ in the queue of idle"), fields.toString());
         assertTrue(await.err().contains("still QUEUED after 1.0s (--timeout)"), await.err());
         Cli.Result run = cli("run", "idle", "--wait", "--timeout", "500ms", "-o", "json");
         assertEquals(ExitCodes.STILL_RUNNING, run.code(), run.toString());
@@ -473,6 +477,58 @@ class ClientCommandsTest {
         assertEquals(List.of(ExecutionStatus.EXECUTION_STATUS_QUEUED, ExecutionStatus.EXECUTION_STATUS_CANCELLED),
                 events.stream().map(ExecutionEvent::getToStatus).toList());
         assertFalse(out.toString().contains(other));
+    }
+
+    @Test
+    void queuesAndWorkersAreTablesOrJson() throws Exception {
+        String first = queued("lined");
+        String second = queued("lined");
+        assertEquals("2 in the queue of lined", Cli.fields(cli("get", second).out()).get("position"));
+        assertEquals("1 in the queue of lined", Cli.fields(cli("get", first).out()).get("position"));
+        Cli.Result table = cli("queues", "--pipeline", "lined", "--pipeline", "ok");
+        assertEquals(0, table.code(), table.toString());
+        List<Map<String, String>> rows = Cli.rows(table.out());
+        Map<String, String> lined = rows.stream().filter(r -> r.get("PIPELINE").equals("lined")).findFirst().orElseThrow();
+        assertEquals("2", lined.get("QUEUED"));
+        assertEquals("0", lined.get("RUNNING"));
+        assertEquals("0", lined.get("WORKERS"));
+        assertTrue(lined.get("OLDEST QUEUED").endsWith("ago") || lined.get("OLDEST QUEUED").equals("now"), lined.toString());
+        Map<String, String> ok = rows.stream().filter(r -> r.get("PIPELINE").equals("ok")).findFirst().orElseThrow();
+        assertEquals("1", ok.get("WORKERS"), "the test's worker polls ok: " + table.out());
+        dev.runplane.v1.ListQueuesResponse.Builder queues = dev.runplane.v1.ListQueuesResponse.newBuilder();
+        JsonFormat.parser().merge(cli("queues", "--pipeline", "lined", "-o", "json").out(), queues);
+        assertEquals(2, queues.getQueues(0).getQueuedCount());
+        // The worker is seen by its polls (recorded every few seconds at most).
+        Map<String, String> seen = Eventually.awaitPresent(Duration.ofSeconds(30), "the worker is listed",
+                () -> Cli.rows(cli("workers", "--pipeline", "ok").out()).stream()
+                        .filter(r -> r.get("WORKER").equals("cli-test-worker")).findFirst());
+        assertTrue(seen.get("PIPELINES").contains("ok"), seen.toString());
+        assertEquals("-", seen.get("KEY"), "no keys on this server");
+        List<String> lines = cli("workers", "-o", "jsonl").out().strip().lines().toList();
+        dev.runplane.v1.Worker.Builder worker = dev.runplane.v1.Worker.newBuilder();
+        JsonFormat.parser().merge(lines.get(0), worker);
+        assertEquals("cli-test-worker", worker.getWorkerId());
+    }
+
+    @Test
+    void watchAPipelineStartsWithTheCurrentState() throws Exception {
+        String before = queued("snapped");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        Thread watch = new Thread(() -> new picocli.CommandLine(new dev.runplane.server.cli.Main())
+                .setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
+                .execute("watch", "--pipeline", "snapped", "--server", server));
+        watch.start();
+        Eventually.await(Duration.ofSeconds(30), "the snapshot's end", () -> err.toString().contains("changes follow"));
+        String after = queued("snapped");
+        Eventually.await(Duration.ofSeconds(30), "the new execution", () -> out.toString().contains(after));
+        watch.interrupt();
+        watch.join(TimeUnit.SECONDS.toMillis(30));
+        List<String> lines = out.toString().strip().lines().toList();
+        assertEquals(2, lines.size(), out.toString());
+        assertTrue(lines.get(0).matches("\\S+  " + before + "  snapped  now QUEUED"), lines.get(0));
+        assertTrue(lines.get(1).matches("\\S+  " + after + "  snapped  - -> QUEUED"), lines.get(1));
+        assertTrue(err.toString().contains("(1 executions as they are now; changes follow)"), err.toString());
     }
 
     @Test

@@ -101,11 +101,8 @@ public final class Main implements Callable<Integer> {
                 defaults.limits());
         WorkerSettings workerSettings = workerOptions.toSettings(spec.commandLine());
         log.info("{} starting (Java {}, pid {})", VERSION, Runtime.version(), ProcessHandle.current().pid());
-        Application app;
-        try {
-            app = Application.start(config, operations.toConfig(), workerSettings);
-        } catch (StartupChecks.StartupRefusedException e) {
-            spec.commandLine().getErr().println(e.getMessage());
+        Application app = Start.orRefusal(config, operations.toConfig(), workerSettings, spec.commandLine().getErr());
+        if (app == null) {
             return 2;
         }
         AtomicBoolean stopped = new AtomicBoolean();
@@ -117,6 +114,23 @@ public final class Main implements Callable<Integer> {
         GracefulStop.install(app);
         app.awaitTermination();
         return 0;
+    }
+
+    /**
+     * The server's start, in a class of its own: the JVM verifies Main (every client command runs
+     * through it) without loading the exception it catches, so a client command loads no server class.
+     */
+    private static final class Start {
+        /** The started server, or null once the refusal (a second server on the data directory...) is printed. */
+        static Application orRefusal(ServerConfig config, dev.runplane.server.OperationsConfig operations,
+                                     WorkerSettings workerSettings, java.io.PrintWriter err) {
+            try {
+                return Application.start(config, operations, workerSettings);
+            } catch (StartupChecks.StartupRefusedException e) {
+                err.println(e.getMessage());
+                return null;
+            }
+        }
     }
 
     private static String blankToNull(String text) {

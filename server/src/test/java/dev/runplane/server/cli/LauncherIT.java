@@ -200,6 +200,15 @@ class LauncherIT {
             assertEquals(0, get.code(), get.output());
             assertTrue(Pattern.compile("(?m)^status +QUEUED$").matcher(get.output()).find(), get.output());
             assertTrue(Pattern.compile("(?m)^id +" + id + "$").matcher(get.output()).find(), get.output());
+            // What keeps it short: no class of the server itself (only cli and what gRPC needs) is loaded.
+            Path loaded = dir.resolve("classes.txt");
+            Finished traced = run(dir, Map.of("RUNPLANE_SERVER", "127.0.0.1:" + app.port(),
+                    "JAVA_OPTS", "-Xlog:class+load:file=" + loaded), launcher.toString(), "get", id);
+            assertEquals(0, traced.code(), traced.output());
+            List<String> serverClasses = Files.readAllLines(loaded).stream()
+                    .filter(line -> line.matches(".* dev\\.runplane\\.server\\.(?!cli\\.).*")).toList();
+            assertEquals(List.of(), serverClasses, "a client command loads none of the server's classes");
+            assertTrue(Files.readString(loaded).contains("dev.runplane.server.cli.client.GetCommand"));
             Finished missing = run(dir, env, launcher.toString(), "get", "01a24305-6360-7052-ac61-ced1f2fb4fae");
             assertEquals(1, missing.code(), missing.output());
             assertTrue(missing.output().startsWith("error: NOT_FOUND: "), missing.output());

@@ -447,6 +447,10 @@ class ClientCommandsTest {
         ExecutionEvent.Builder last = ExecutionEvent.newBuilder();
         JsonFormat.parser().merge(jsonl.get(jsonl.size() - 1), last);
         assertEquals(ExecutionStatus.EXECUTION_STATUS_FAILED, last.getToStatus());
+        // -o json: one document, the execution as it ended (its outputs included).
+        Cli.Result json = cli("run", "ok", "-i", "day=2026-11-30", "--watch", "-o", "json");
+        assertEquals(ExitCodes.OK, json.code(), json.toString());
+        assertEquals("hello 2026-11-30", execution(json.out()).getOutputs().getFieldsOrThrow("greeting").getStringValue());
     }
 
     @Test

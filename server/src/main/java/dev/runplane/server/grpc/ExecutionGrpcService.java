@@ -3,6 +3,7 @@ package dev.runplane.server.grpc;
 import dev.runplane.server.core.ExecutionWatch;
 import dev.runplane.server.core.Executions;
 import dev.runplane.server.core.Limits;
+import dev.runplane.server.core.Queues;
 import dev.runplane.server.grpc.auth.AuthInterceptor;
 import dev.runplane.server.grpc.auth.Callers;
 import dev.runplane.v1.AwaitExecutionRequest;
@@ -15,6 +16,10 @@ import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.GetExecutionResponse;
 import dev.runplane.v1.ListExecutionEventsRequest;
 import dev.runplane.v1.ListExecutionEventsResponse;
+import dev.runplane.v1.ListQueuesRequest;
+import dev.runplane.v1.ListQueuesResponse;
+import dev.runplane.v1.ListWorkersRequest;
+import dev.runplane.v1.ListWorkersResponse;
 import dev.runplane.v1.RerunRequest;
 import dev.runplane.v1.RerunResponse;
 import dev.runplane.v1.RunBatchRequest;
@@ -41,16 +46,27 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     private final SearchRequestValidator searchValidator;
     private final ExecutionRequestValidator executionValidator;
     private final WatchRequestValidator watchValidator;
+    private final QueueRequestValidator queueValidator = new QueueRequestValidator();
     private final ExecutionWatch watch;
+    private final Queues queues;
     private final SharedEventProtos eventProtos = new SharedEventProtos();
 
-    public ExecutionGrpcService(Executions executions, Limits limits, ExecutionWatch watch) {
+    public ExecutionGrpcService(Executions executions, Limits limits, ExecutionWatch watch, Queues queues) {
         this.executions = executions;
+        this.queues = queues;
         this.runValidator = new RunRequestValidator(limits);
         this.searchValidator = new SearchRequestValidator(limits);
         this.executionValidator = new ExecutionRequestValidator(limits);
         this.watchValidator = new WatchRequestValidator(limits);
         this.watch = watch;
+    }
+
+    /**
+     * GetExecution's answer, with its steps and its queue position (counted when asked, issue 19):
+     * the one path of it, which AwaitExecution answers through too (branch await).
+     */
+    private Mono<Execution> answer(UUID id) {
+        return executions.get(id).flatMap(queues::positioned).map(ProtoMapper::toProto);
     }
 
     @Override
@@ -85,11 +101,6 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
         GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.get(request))
                 .flatMap(this::answer)
                 .map(e -> GetExecutionResponse.newBuilder().setExecution(e).build()), observer);
-    }
-
-    /** GetExecution's answer, which AwaitExecution answers too: what one shows, the other shows. */
-    private Mono<Execution> answer(UUID id) {
-        return executions.get(id).map(ProtoMapper::toProto);
     }
 
     /** Waits (woken by the event hub) for the end, or the timeout; then answers as GetExecution does. */
@@ -171,5 +182,21 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
         GrpcReactor.serverStream(Mono.fromCallable(() -> watchValidator.filter(request))
                 .flatMapMany(filter -> watch.watchExecutions(filter, request.getAfterSequence()))
                 .map(e -> WatchExecutionsResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
+    }
+
+    @Override
+    public void listQueues(ListQueuesRequest request, StreamObserver<ListQueuesResponse> observer) {
+        GrpcReactor.unary(Mono.fromCallable(() -> queueValidator.queues(request))
+                .flatMap(queues::queues)
+                .map(found -> ListQueuesResponse.newBuilder()
+                        .addAllQueues(found.stream().map(ProtoMapper::toProto).toList()).build()), observer);
+    }
+
+    @Override
+    public void listWorkers(ListWorkersRequest request, StreamObserver<ListWorkersResponse> observer) {
+        GrpcReactor.unary(Mono.fromCallable(() -> queueValidator.workers(request))
+                .flatMap(queues::workers)
+                .map(found -> ListWorkersResponse.newBuilder()
+                        .addAllWorkers(found.stream().map(ProtoMapper::toProto).toList()).build()), observer);
     }
 }

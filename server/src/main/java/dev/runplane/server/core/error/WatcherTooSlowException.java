@@ -7,8 +7,9 @@ package dev.runplane.server.core.error;
 public final class WatcherTooSlowException extends RunplaneException {
 
     /**
-     * @param lastSequence the sequence of the last event delivered, 0 if none (metadata
-     *                     {@code after_sequence} is always there: 0 means start again)
+     * @param lastSequence where to resume: the sequence of the last event delivered, -1 for the start
+     *                     of the log, 0 if none (metadata {@code after_sequence} is always there: 0 means
+     *                     start again, with a snapshot if the stream had one)
      * @param lastRevision the revision of the last event delivered (WatchExecution), 0 if none
      */
     public WatcherTooSlowException(int bufferSize, long lastSequence, long lastRevision) {
@@ -20,5 +21,20 @@ public final class WatcherTooSlowException extends RunplaneException {
                         : "resume with after_sequence=" + lastSequence
                                 + (lastRevision > 0 ? " (WatchExecution: after_revision=" + lastRevision + ")" : "")),
                 null);
+    }
+
+    private WatcherTooSlowException(String message) {
+        super(Kind.WATCHER_TOO_SLOW, "WATCHER_TOO_SLOW", entries("after_sequence", "0", "after_revision", null),
+                message, null);
+    }
+
+    /**
+     * A WatchExecutions client did not take its snapshot's rows within {@code limit}: a client that
+     * stops reading would otherwise hold one of the few snapshot reads (and its connection) for as
+     * long as it likes. There is no resume point before the snapshot's end: it starts again.
+     */
+    public static WatcherTooSlowException snapshot(java.time.Duration limit) {
+        return new WatcherTooSlowException("the watcher did not take its snapshot within " + limit.toSeconds()
+                + "s and was ended; start again (with snapshot)");
     }
 }

@@ -141,7 +141,9 @@ public final class PostgresExecutionWatch implements ExecutionWatch {
                 Mono<EventPosition> from = after == FROM_START ? Mono.just(ResumePoint.BEFORE_ALL)
                         : log.positionOf(after).switchIfEmpty(Mono.error(() -> InvalidArgumentException.of(
                                 "after_sequence", "is not the sequence of a stored event")));
-                resume = new ResumePoint(watcher, after == FROM_START ? ResumePoint.BEFORE_ALL : null, false);
+                // Until its place in the log is looked up, the client stands at the sequence it sent.
+                resume = new ResumePoint(watcher, after == FROM_START ? ResumePoint.BEFORE_ALL
+                        : new EventPosition(0, after), false);
                 items = from.flatMapMany(p -> {
                     resume.startAt(p);
                     return log.range(p, watcher.start)

@@ -573,7 +573,7 @@ class ClientCommandsTest {
     }
 
     @Test
-    void completionIsABashScriptForEveryCommand() {
+    void completionIsABashScriptForEveryCommand(@TempDir Path dir) throws Exception {
         Cli.Result completion = Cli.run("completion");
         assertEquals(0, completion.code(), completion.toString());
         assertTrue(completion.out().contains("complete -F _complete_runplane"), completion.out().substring(0, 300));
@@ -581,5 +581,14 @@ class ClientCommandsTest {
             assertTrue(completion.out().contains(command), command);
         }
         assertTrue(completion.out().contains("--dedup-key"));
+        // A real bash sources it and completes with it.
+        Path script = dir.resolve("runplane-completion.bash");
+        Files.writeString(script, completion.out());
+        Process bash = new ProcessBuilder("bash", "-c", "source '" + script + "' && complete -p runplane")
+                .redirectErrorStream(true).start();
+        String said = new String(bash.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(bash.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, bash.exitValue(), said);
+        assertTrue(said.contains("-F _complete_runplane") && said.strip().endsWith("runplane"), said);
     }
 }

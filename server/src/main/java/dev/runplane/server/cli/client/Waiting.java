@@ -1,6 +1,7 @@
 package dev.runplane.server.cli.client;
 
 import com.google.protobuf.util.Durations;
+import com.google.rpc.ErrorInfo;
 import dev.runplane.v1.AwaitExecutionRequest;
 import dev.runplane.v1.AwaitExecutionResponse;
 import dev.runplane.v1.Execution;
@@ -133,21 +134,36 @@ final class Waiting {
     }
 
     /**
-     * Whether a broken call is worth making again: the server ended it and said where to resume
-     * (WATCHER_TOO_SLOW, SERVER_STOPPING, DATABASE_UNAVAILABLE: details that the transport's own
-     * errors never carry), or the connection broke under a call that had been working (it delivered
-     * something, or stayed open for {@link #WORKED}): a connection closed at its maximum age, a
-     * proxy's idle cut. A call that could not even start is not: the server is unreachable, and the
-     * command says so (exit code 8) instead of retrying.
+     * Whether a broken call is worth making again. UNAVAILABLE: when the server said so (a replica
+     * stopping, a database outage: details that the transport's own errors never carry), or when
+     * the connection broke under a call that had been working (it delivered something, or stayed open
+     * for {@link #WORKED}): a connection closed at its maximum age, a proxy's idle cut. A call that
+     * could not even start is not: the server is unreachable, and the command says so (exit code 8)
+     * instead of retrying. RESOURCE_EXHAUSTED only for a watcher too slow (WATCHER_TOO_SLOW), which
+     * resumes where it was; never for a limit (TOO_MANY_STREAMS, STATEMENT_TIMEOUT), which would
+     * answer the same again.
      */
     static boolean resumable(StatusRuntimeException e, boolean received, long startedNanos) {
-        Status.Code code = e.getStatus().getCode();
-        if (code != Status.Code.UNAVAILABLE && code != Status.Code.RESOURCE_EXHAUSTED) {
-            return false;
-        }
         com.google.rpc.Status details = StatusProto.fromThrowable(e);
-        return received || System.nanoTime() - startedNanos >= WORKED.toNanos()
-                || details != null && details.getDetailsCount() > 0;
+        switch (e.getStatus().getCode()) {
+            case UNAVAILABLE:
+                return received || System.nanoTime() - startedNanos >= WORKED.toNanos()
+                        || details != null && details.getDetailsCount() > 0;
+            case RESOURCE_EXHAUSTED:
+                return details != null && details.getDetailsList().stream()
+                        .filter(any -> any.is(ErrorInfo.class))
+                        .anyMatch(any -> "WATCHER_TOO_SLOW".equals(reason(any)));
+            default:
+                return false;
+        }
+    }
+
+    private static String reason(com.google.protobuf.Any any) {
+        try {
+            return any.unpack(ErrorInfo.class).getReason();
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            return "";
+        }
     }
 
     static Execution get(Connection connection, String id) {

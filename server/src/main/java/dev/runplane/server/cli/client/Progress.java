@@ -2,6 +2,7 @@ package dev.runplane.server.cli.client;
 
 import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionEvent;
+import dev.runplane.v1.ExecutionStatus;
 import dev.runplane.v1.Step;
 import dev.runplane.v1.StepStatus;
 import io.grpc.Deadline;
@@ -84,7 +85,7 @@ final class Progress {
             return; // one document: the execution as it ends
         }
         Execution withSteps = ExitCodes.terminal(event.getToStatus()) || event.getExecution().getStatus()
-                == dev.runplane.v1.ExecutionStatus.EXECUTION_STATUS_RUNNING ? Waiting.get(connection, id)
+                == ExecutionStatus.EXECUTION_STATUS_RUNNING ? Waiting.get(connection, id)
                 : event.getExecution();
         synchronized (this) {
             current = withSteps;

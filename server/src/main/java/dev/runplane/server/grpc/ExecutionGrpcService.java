@@ -5,6 +5,8 @@ import dev.runplane.server.core.Executions;
 import dev.runplane.server.core.Limits;
 import dev.runplane.server.grpc.auth.AuthInterceptor;
 import dev.runplane.server.grpc.auth.Callers;
+import dev.runplane.v1.AwaitExecutionRequest;
+import dev.runplane.v1.AwaitExecutionResponse;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.CancelResponse;
 import dev.runplane.v1.ExecutionServiceGrpc;
@@ -27,6 +29,7 @@ import dev.runplane.v1.WatchExecutionsRequest;
 import dev.runplane.v1.WatchExecutionsResponse;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
+import java.util.UUID;
 import reactor.core.publisher.Mono;
 
 /** ExecutionService over gRPC: validates, calls {@link Executions}, maps the answer. */
@@ -79,8 +82,26 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     @Override
     public void getExecution(GetExecutionRequest request, StreamObserver<GetExecutionResponse> observer) {
         GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.get(request))
-                .flatMap(executions::get)
-                .map(e -> GetExecutionResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+                .flatMap(this::execution)
+                .map(e -> GetExecutionResponse.newBuilder().setExecution(e).build()), observer);
+    }
+
+    /** GetExecution's answer, which AwaitExecution answers too: what one shows, the other shows. */
+    private Mono<dev.runplane.v1.Execution> execution(UUID id) {
+        return executions.get(id).map(ProtoMapper::toProto);
+    }
+
+    /** Waits (woken by the event hub) for the end, or the timeout; then answers as GetExecution does. */
+    @Override
+    public void awaitExecution(AwaitExecutionRequest request, StreamObserver<AwaitExecutionResponse> observer) {
+        GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.await(request))
+                .flatMap(valid -> watch.awaitEnd(valid.id(), execution(valid.id()), ExecutionGrpcService::ended,
+                        valid.timeout()))
+                .map(e -> AwaitExecutionResponse.newBuilder().setExecution(e).setDone(ended(e)).build()), observer);
+    }
+
+    private static boolean ended(dev.runplane.v1.Execution e) {
+        return ProtoMapper.fromProto(e.getStatus()).isTerminal();
     }
 
     @Override

@@ -2,15 +2,17 @@ package dev.runplane.server.grpc;
 
 import dev.runplane.server.core.Limits;
 import dev.runplane.server.core.Rerun;
+import dev.runplane.v1.AwaitExecutionRequest;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.ListExecutionEventsRequest;
 import dev.runplane.v1.RerunRequest;
+import java.time.Duration;
 import java.util.UUID;
 
 /**
  * Checks the ExecutionService requests about one execution that exists (GetExecution, Cancel,
- * Rerun, ListExecutionEvents); every bad field is named. Run has {@link RunRequestValidator}, Search
+ * Rerun, ListExecutionEvents, AwaitExecution); every bad field is named. Run has {@link RunRequestValidator}, Search
  * {@link SearchRequestValidator}, the watches {@link WatchRequestValidator}.
  */
 final class ExecutionRequestValidator {
@@ -20,6 +22,10 @@ final class ExecutionRequestValidator {
 
     /** A page of one execution's events. */
     record EventsPage(UUID id, int pageSize, String pageToken) {
+    }
+
+    /** An AwaitExecution: the id, and how long the server waits for the end. */
+    record ValidAwait(UUID id, Duration timeout) {
     }
 
     private final Limits limits;
@@ -33,6 +39,16 @@ final class ExecutionRequestValidator {
         UUID id = checks.id("id", request.getId());
         checks.throwIfInvalid();
         return id;
+    }
+
+    /** The id as GetExecution takes it, and the timeout (default and maximum in {@link Limits}). */
+    ValidAwait await(AwaitExecutionRequest request) {
+        RequestChecks checks = new RequestChecks();
+        UUID id = checks.id("id", request.getId());
+        Duration timeout = checks.waitOrDefault("timeout", request.hasTimeout(), request.getTimeout(),
+                Limits.DEFAULT_AWAIT_TIMEOUT, Limits.MAX_AWAIT_TIMEOUT);
+        checks.throwIfInvalid();
+        return new ValidAwait(id, timeout);
     }
 
     /** The id to cancel; the reason is checked here and recorded as sent. */

@@ -187,6 +187,27 @@ public final class RequestChecks {
         return value;
     }
 
+    /**
+     * An optional wait: unset or 0 means {@code fallback}; negative, invalid or longer than {@code max}
+     * is refused (never silently lowered).
+     */
+    java.time.Duration waitOrDefault(String field, boolean present, Duration duration, java.time.Duration fallback,
+                                     java.time.Duration max) {
+        if (!present || (duration.getSeconds() == 0 && duration.getNanos() == 0)) {
+            return fallback;
+        }
+        if (!Durations.isValid(duration) || Durations.isNegative(duration)) {
+            fail(field, "must be a duration from 0 to " + max.toSeconds() + "s (0: the default, "
+                    + fallback.toSeconds() + "s)");
+            return null;
+        }
+        java.time.Duration value = ProtoMapper.duration(duration);
+        if (value.compareTo(max) > 0) {
+            fail(field, "must be at most " + max.toSeconds() + "s");
+        }
+        return value;
+    }
+
     int range(String field, int value, int min, int max) {
         if (value < min || value > max) {
             fail(field, "must be from " + min + " to " + max);

@@ -10,6 +10,7 @@ import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.Keys;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
+import dev.runplane.v1.AwaitExecutionRequest;
 import dev.runplane.v1.CreateKeyRequest;
 import dev.runplane.v1.CreateKeyResponse;
 import dev.runplane.v1.ExecutionServiceGrpc;
@@ -80,6 +81,16 @@ class AuthTest {
                         .getExecution(GetExecutionRequest.newBuilder().setId(executionOf.get(pipeline)).build());
             }
         },
+        /** AwaitExecution: read, like GetExecution (the executions here are queued: it answers done=false). */
+        AWAIT(KeyScope.KEY_SCOPE_READ) {
+            @Override
+            void call(Channel channel, String authorization, String pipeline) {
+                Keys.withAuthorization(ExecutionServiceGrpc.newBlockingStub(channel), authorization)
+                        .withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .awaitExecution(AwaitExecutionRequest.newBuilder().setId(executionOf.get(pipeline))
+                                .setTimeout(Durations.fromMillis(10)).build());
+            }
+        },
         RUN(KeyScope.KEY_SCOPE_RUN) {
             @Override
             void call(Channel channel, String authorization, String pipeline) {
@@ -109,6 +120,11 @@ class AuthTest {
 
         Group(KeyScope scope) {
             this.scope = scope;
+        }
+
+        /** The scope's name as errors spell it ("read"). */
+        String scopeName() {
+            return scope.name().substring("KEY_SCOPE_".length()).toLowerCase();
         }
 
         abstract void call(Channel channel, String authorization, String pipeline);
@@ -233,8 +249,8 @@ class AuthTest {
                 () -> group.call(server.channel(), "Bearer " + token, "allowed"));
         ErrorInfo info = Errors.errorInfo(error).orElseThrow();
         assertEquals("MISSING_SCOPE", info.getReason());
-        assertEquals(group.name().toLowerCase(), info.getMetadataOrThrow("missing"));
-        assertTrue(error.getStatus().getDescription().contains(group.name().toLowerCase()));
+        assertEquals(group.scopeName(), info.getMetadataOrThrow("missing"));
+        assertTrue(error.getStatus().getDescription().contains(group.scopeName()));
     }
 
     @ParameterizedTest

@@ -7,6 +7,8 @@ import dev.runplane.server.testing.Keys;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.Assignment;
+import dev.runplane.v1.AwaitExecutionRequest;
+import dev.runplane.v1.AwaitExecutionResponse;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.CompleteBatchRequest;
 import dev.runplane.v1.CompleteRequest;
@@ -135,6 +137,10 @@ class PipelineRestrictedKeyTest {
         assertFalse(watch.hasNext(), "the watch ends with the execution");
         assertEquals(2, executions(client).listExecutionEvents(ListExecutionEventsRequest.newBuilder().setId(id).build())
                 .getEventsCount());
+        AwaitExecutionResponse awaited = executions(client).awaitExecution(AwaitExecutionRequest.newBuilder().setId(id)
+                .build());
+        assertTrue(awaited.getDone());
+        assertEquals(ExecutionStatus.EXECUTION_STATUS_CANCELLED, awaited.getExecution().getStatus());
         assertEquals("alpha", executions(client).rerun(RerunRequest.newBuilder().setId(id).build())
                 .getExecution().getPipeline());
     }
@@ -150,6 +156,8 @@ class PipelineRestrictedKeyTest {
                 ListExecutionEventsRequest.newBuilder().setId(id).build()));
         expectNotAllowed("beta", () -> executions(client).watchExecution(
                 WatchExecutionRequest.newBuilder().setId(id).build()).hasNext());
+        expectNotAllowed("beta", () -> executions(client).awaitExecution(
+                AwaitExecutionRequest.newBuilder().setId(id).setTimeout(Durations.fromMillis(10)).build()));
         assertEquals(before, stored(id));
         assertEquals(0, executions(admin).search(SearchRequest.newBuilder().setFilter(ExecutionFilter.newBuilder()
                 .addPipelines("beta").addStatuses(ExecutionStatus.EXECUTION_STATUS_CANCELLED)).build())
@@ -162,6 +170,10 @@ class PipelineRestrictedKeyTest {
                 GetExecutionRequest.newBuilder().setId(UUID.randomUUID().toString()).build()));
         assertEquals(List.of("id"), Errors.violatedFields(Errors.expect(Status.Code.INVALID_ARGUMENT,
                 () -> executions(client).getExecution(GetExecutionRequest.newBuilder().setId("nope").build()))));
+        Errors.expect(Status.Code.NOT_FOUND, () -> executions(client).awaitExecution(
+                AwaitExecutionRequest.newBuilder().setId(UUID.randomUUID().toString()).build()));
+        assertEquals(List.of("id"), Errors.violatedFields(Errors.expect(Status.Code.INVALID_ARGUMENT,
+                () -> executions(client).awaitExecution(AwaitExecutionRequest.newBuilder().setId("nope").build()))));
     }
 
     @Test

@@ -48,6 +48,7 @@ final class PipelineAllowList {
         byId(ExecutionServiceGrpc.getRerunMethod(), m -> List.of(m.getId()));
         byId(ExecutionServiceGrpc.getListExecutionEventsMethod(), m -> List.of(m.getId()));
         byId(ExecutionServiceGrpc.getWatchExecutionMethod(), m -> List.of(m.getId()));
+        byId(ExecutionServiceGrpc.getAwaitExecutionMethod(), m -> List.of(m.getId()));
         byId(WorkerServiceGrpc.getHeartbeatMethod(), m -> List.of(m.getLease().getExecutionId()));
         byId(WorkerServiceGrpc.getCompleteMethod(), m -> List.of(m.getLease().getExecutionId()));
         byId(WorkerServiceGrpc.getFailMethod(), m -> List.of(m.getLease().getExecutionId()));

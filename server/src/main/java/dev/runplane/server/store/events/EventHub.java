@@ -4,9 +4,12 @@ import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.WatchFilter;
 import io.r2dbc.postgresql.PostgresqlConnectionFactory;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -30,6 +33,11 @@ public final class EventHub implements AutoCloseable {
     /** How the hub's connection shows in pg_stat_activity. */
     public static final String APPLICATION_NAME = "runplane-event-hub";
     static final String CHANNEL = "runplane_events";
+
+    /** The events that end an execution (what an await waits for). */
+    private static final WatchFilter TERMINAL = new WatchFilter(Set.of(), Set.of(),
+            Arrays.stream(ExecutionState.values()).filter(ExecutionState::isTerminal).collect(Collectors.toSet()),
+            Set.of(), Map.of());
 
     private final Scheduler delivery = Schedulers.parallel();
     private final WatcherFanOut fanOut;
@@ -95,6 +103,15 @@ public final class EventHub implements AutoCloseable {
      */
     HubWatcher join(UUID executionId, WatchFilter filter) {
         return fanOut.join(executionId, filter);
+    }
+
+    /**
+     * Joins a watcher of one execution's end (AwaitExecution): only its terminal event is offered,
+     * so one queue slot is enough (an execution ends once) and 10,000 awaits cost 10,000 small
+     * objects, not 10,000 watcher buffers.
+     */
+    HubWatcher joinForEnd(UUID executionId) {
+        return fanOut.join(executionId, TERMINAL, 1);
     }
 
     void leave(HubWatcher watcher) {

@@ -71,6 +71,14 @@ public final class EventLog {
                                 range(page.get(page.size() - 1).position(), to))));
     }
 
+    /**
+     * Another store's read (an await's GetExecution) through the same gate as the history reads, so
+     * that any number of waiting calls holds at most the gate's connections of the pool.
+     */
+    <T> Mono<T> gated(Mono<T> read) {
+        return gate.run(read);
+    }
+
     private <T> Flux<T> query(Function<Connection, Flux<T>> work) {
         return gate.run(Flux.usingWhen(connections.create(), work, Connection::close))
                 .onErrorMap(DatabaseErrors::translate);

@@ -55,9 +55,12 @@ final class HubWatcher {
         this.queue = Sinks.many().unicast().onBackpressureBuffer(Queues.<LoggedEvent>get(capacity).get());
     }
 
-    /** Called by the hub's single reading thread only. */
+    /**
+     * Called by the hub's single reading thread only. A watcher of one execution has the filter ALL,
+     * or (an await) its terminal statuses.
+     */
     void offer(LoggedEvent event) {
-        if (closed || (executionId == null && !filter.matches(event.event()))) {
+        if (closed || !filter.matches(event.event())) {
             return;
         }
         Sinks.EmitResult result = queue.tryEmitNext(event);

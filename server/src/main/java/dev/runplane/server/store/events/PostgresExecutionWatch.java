@@ -8,8 +8,10 @@ import dev.runplane.server.core.error.NotFoundException;
 import dev.runplane.server.core.error.WatchInterruptedException;
 import dev.runplane.server.core.error.WatcherTooSlowException;
 import io.r2dbc.spi.ConnectionFactory;
+import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -25,10 +27,12 @@ public final class PostgresExecutionWatch implements ExecutionWatch {
 
     private final EventHub hub;
     private final EventLog log;
+    private final ExecutionAwaits awaits;
 
     public PostgresExecutionWatch(EventHub hub, ConnectionFactory pool) {
         this.hub = hub;
         this.log = new EventLog(pool, HISTORY_READS);
+        this.awaits = new ExecutionAwaits(hub, log);
     }
 
     @Override
@@ -97,8 +101,13 @@ public final class PostgresExecutionWatch implements ExecutionWatch {
         });
     }
 
+    @Override
+    public <T> Mono<T> awaitEnd(UUID id, Mono<T> read, Predicate<T> ended, Duration timeout) {
+        return awaits.await(id, read, ended, timeout);
+    }
+
     /** The client-facing reason a live stream ended, with where to resume. */
-    private static Throwable ended(Throwable e, HubWatcher watcher, long lastSequence, long lastRevision) {
+    static Throwable ended(Throwable e, HubWatcher watcher, long lastSequence, long lastRevision) {
         if (e instanceof HubWatcher.Overflow) {
             return new WatcherTooSlowException(watcher.capacity, lastSequence, lastRevision);
         }

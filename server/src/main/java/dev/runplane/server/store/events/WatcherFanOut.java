@@ -109,8 +109,13 @@ final class WatcherFanOut {
     }
 
     /** A watcher that receives every event after the current position (its {@code start}). */
-    synchronized HubWatcher join(UUID executionId, WatchFilter filter) {
-        HubWatcher watcher = new HubWatcher(executionId, filter, position, watcherCapacity);
+    HubWatcher join(UUID executionId, WatchFilter filter) {
+        return join(executionId, filter, watcherCapacity);
+    }
+
+    /** The same with a queue of its own size (an await expects one event). */
+    synchronized HubWatcher join(UUID executionId, WatchFilter filter, int capacity) {
+        HubWatcher watcher = new HubWatcher(executionId, filter, position, capacity);
         if (executionId != null) {
             byExecution.computeIfAbsent(executionId, id -> new CopyOnWriteArraySet<>()).add(watcher);
         } else {

@@ -10,6 +10,7 @@ import java.io.File;
 import java.time.Duration;
 import java.util.List;
 import org.reactivestreams.Publisher;
+import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.Http2SslContextSpec;
 import reactor.netty.http.HttpProtocol;
@@ -91,6 +92,7 @@ public final class HttpFace implements AutoCloseable {
         private final Cors cors;
         private final ConnectHandler connect;
         private final SseHandler sse;
+        private final WebhookHandler webhooks;
         private final StaticFiles files;
 
         Router(Settings settings, Channel door, Rpcs rpcs) {
@@ -98,10 +100,21 @@ public final class HttpFace implements AutoCloseable {
             this.cors = new Cors(settings.http().corsOrigins());
             this.connect = new ConnectHandler(door, settings.maxMessageBytes());
             this.sse = new SseHandler(door);
+            this.webhooks = new WebhookHandler(door, rpcs, settings.maxMessageBytes());
             this.files = new StaticFiles(settings.http().staticRoot());
         }
 
+        /**
+         * Answers, then reads what is left of the body: a refusal given before the body was read (a wrong
+         * content type, a bad query) would otherwise leave it on a kept-alive connection, where the next
+         * request waits behind it.
+         */
         Publisher<Void> route(HttpServerRequest request, HttpServerResponse response) {
+            return Mono.from(answer(request, response))
+                    .then(Mono.defer(() -> request.receive().then().onErrorResume(alreadyRead -> Mono.empty())));
+        }
+
+        private Publisher<Void> answer(HttpServerRequest request, HttpServerResponse response) {
             Incoming in = new Incoming(request);
             try {
                 in.refuseKeyInUrl();
@@ -124,6 +137,9 @@ public final class HttpFace implements AutoCloseable {
                             + " takes POST" + (streaming ? ", or GET with Accept: text/event-stream" : ""));
                 }
                 return connect.handle(in, response, rpc.get());
+            }
+            if (WebhookHandler.matches(in.path())) {
+                return webhooks.handle(in, response);
             }
             return files.handle(in, response);
         }

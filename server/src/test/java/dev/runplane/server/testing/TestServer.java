@@ -55,8 +55,16 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(DatabaseAddress database, OperationsConfig ops, WorkerSettings workerSettings) {
+        return start(database, ops, workerSettings, ServerConfig.defaults().bind());
+    }
+
+    /** A server whose HTTP face (if {@code ops} has one) listens on {@code bind}; gRPC stays in-process. */
+    public static TestServer start(DatabaseAddress database, OperationsConfig ops, WorkerSettings workerSettings,
+                                   String bind) {
         String name = InProcessServerBuilder.generateName();
-        ServerConfig config = ServerConfig.defaults().withDatabaseUrl(TestPostgres.url(database)).withPort(0);
+        ServerConfig defaults = ServerConfig.defaults();
+        ServerConfig config = new ServerConfig(bind, 0, defaults.dataDir(), TestPostgres.url(database), defaults.poolSize(),
+                defaults.durableEmbedded(), defaults.drainTime(), defaults.limits());
         Application app = Application.start(config, ops, workerSettings,
                 InProcessServerBuilder.forName(name).directExecutor());
         ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();

@@ -32,8 +32,15 @@ final class SseClient implements AutoCloseable {
     static SseClient open(URI base, String method, String requestJson, String... headers) {
         URI url = base.resolve("/" + method + "?encoding=json&message="
                 + URLEncoder.encode(requestJson, StandardCharsets.UTF_8));
-        HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(Duration.ofMinutes(5))
-                .header("Accept", "text/event-stream").GET();
+        String[] all = java.util.Arrays.copyOf(headers, headers.length + 2);
+        all[headers.length] = "Accept";
+        all[headers.length + 1] = "text/event-stream";
+        return get(url, all);
+    }
+
+    /** {@code GET url} with these headers (Accept: text/event-stream among them), as a curl line gives them. */
+    static SseClient get(URI url, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(Duration.ofMinutes(5)).GET();
         for (int i = 0; i + 1 < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
         }

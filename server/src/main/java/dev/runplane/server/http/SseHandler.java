@@ -75,7 +75,7 @@ final class SseHandler {
     }
 
     /** The request's int64 field {@code after_*}, if it has one. */
-    private static Descriptors.FieldDescriptor resumeField(Descriptors.Descriptor input) {
+    static Descriptors.FieldDescriptor resumeField(Descriptors.Descriptor input) {
         for (Descriptors.FieldDescriptor field : input.getFields()) {
             if (field.getName().startsWith(RESUME_PREFIX) && field.getJavaType() == Descriptors.FieldDescriptor.JavaType.LONG
                     && !field.isRepeated()) {
@@ -110,22 +110,29 @@ final class SseHandler {
             }
             throw ErrorMapper.malformedRequest(rpc.fullName(), "message: " + e.getMessage());
         }
-        String lastEventId = in.header("last-event-id");
-        if (lastEventId != null && resume != null) {
-            long position;
-            try {
-                position = Long.parseLong(lastEventId.trim());
-            } catch (NumberFormatException e) {
-                throw InvalidArgumentException.of("Last-Event-ID", "must be the id of an event of this stream");
-            }
-            builder.setField(resume, position);
-            // A reconnect resumes after what the client has: a second snapshot would repeat it.
-            Descriptors.FieldDescriptor snapshot = input.findFieldByName("snapshot");
-            if (snapshot != null && snapshot.getJavaType() == Descriptors.FieldDescriptor.JavaType.BOOLEAN) {
-                builder.clearField(snapshot);
-            }
-        }
+        resume(builder, resume, in.header("last-event-id"));
         return builder.build().toByteArray();
+    }
+
+    /**
+     * A reconnect's Last-Event-ID into the request's resume field (it wins over the request's own
+     * value), with {@code snapshot} turned off: the client has it, a second one would repeat it.
+     */
+    static void resume(DynamicMessage.Builder request, Descriptors.FieldDescriptor resume, String lastEventId) {
+        if (lastEventId == null || resume == null) {
+            return;
+        }
+        long position;
+        try {
+            position = Long.parseLong(lastEventId.trim());
+        } catch (NumberFormatException e) {
+            throw InvalidArgumentException.of("Last-Event-ID", "must be the id of an event of this stream");
+        }
+        request.setField(resume, position);
+        Descriptors.FieldDescriptor snapshot = request.getDescriptorForType().findFieldByName("snapshot");
+        if (snapshot != null && snapshot.getJavaType() == Descriptors.FieldDescriptor.JavaType.BOOLEAN) {
+            request.clearField(snapshot);
+        }
     }
 
     private static DynamicMessage parse(Descriptors.Descriptor output, byte[] bytes) {
@@ -136,8 +143,12 @@ final class SseHandler {
         }
     }
 
-    /** One message as one event: the set field's name, its resume point, the message as one line of JSON. */
     private static ByteBuf event(DynamicMessage message, String key) {
+        return text(format(message, key));
+    }
+
+    /** One message as one event: the set field's name, its resume point, the message as one line of JSON. */
+    static String format(DynamicMessage message, String key) {
         StringBuilder event = new StringBuilder(256);
         Map.Entry<Descriptors.FieldDescriptor, Object> set = message.getAllFields().entrySet().stream().findFirst()
                 .orElse(null);
@@ -152,7 +163,7 @@ final class SseHandler {
             }
         }
         event.append("data: ").append(ProtoJson.compact(message)).append("\n\n");
-        return text(event.toString());
+        return event.toString();
     }
 
     private static ByteBuf text(String text) {

@@ -71,38 +71,36 @@ final class ConnectHandler {
 
     Mono<Void> handle(Incoming in, HttpServerResponse response, Rpc rpc) {
         if (!rpc.unary() && !rpc.serverStreaming()) {
-            return Answers.error(response, Status.UNIMPLEMENTED.withDescription(rpc.fullName()
-                    + " streams in both directions, which needs gRPC (HTTP/2 with trailers)").asRuntimeException());
+            return in.discardBody().then(Answers.error(response, Status.UNIMPLEMENTED.withDescription(rpc.fullName()
+                    + " streams in both directions, which needs gRPC (HTTP/2 with trailers)").asRuntimeException()));
         }
         Codec codec = Codec.of(in.header(HttpHeaderNames.CONTENT_TYPE));
         // A form or a text/plain post (what a cross-site page can send without a preflight) is refused here.
         if (codec == null || codec.streaming() != rpc.serverStreaming()) {
             String accepted = rpc.unary() ? UNARY_TYPES : STREAM_TYPES;
             response.header("Accept-Post", accepted);
-            return Answers.plain(response, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, rpc.fullName()
-                    + " takes Content-Type " + accepted.replace(", ", " or "));
+            return in.discardBody().then(Answers.plain(response, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
+                    rpc.fullName() + " takes Content-Type " + accepted.replace(", ", " or ")));
         }
         String version = in.header("connect-protocol-version");
         if (version != null && !version.equals("1")) {
-            return Answers.error(response, Status.INVALID_ARGUMENT.withDescription(
-                    "connect-protocol-version must be 1, not " + version).asRuntimeException());
+            return in.discardBody().then(Answers.error(response, Status.INVALID_ARGUMENT.withDescription(
+                    "connect-protocol-version must be 1, not " + version).asRuntimeException()));
         }
         String encoding = in.header(codec.streaming() ? "connect-content-encoding" : "content-encoding");
         if (encoding != null && !encoding.equalsIgnoreCase("identity")) {
             response.header(codec.streaming() ? "connect-accept-encoding" : "accept-encoding", "identity");
-            return Answers.error(response, Status.UNIMPLEMENTED.withDescription(
-                    "compression " + encoding + " is not supported; send identity").asRuntimeException());
+            return in.discardBody().then(Answers.error(response, Status.UNIMPLEMENTED.withDescription(
+                    "compression " + encoding + " is not supported; send identity").asRuntimeException()));
         }
         return codec.streaming() ? stream(in, response, rpc, codec) : unary(in, response, rpc, codec);
     }
 
     private Mono<Void> unary(Incoming in, HttpServerResponse response, Rpc rpc, Codec codec) {
-        return Mono.defer(() -> {
-                    var options = in.callOptions();
-                    return in.body(maxMessageBytes, response)
-                            .map(body -> request(rpc, codec, body))
-                            .flatMap(message -> GrpcCalls.unary(in.channel(door), rpc.raw(), options, in.metadata(), message));
-                })
+        return in.body(maxMessageBytes, response)
+                .map(body -> request(rpc, codec, body))
+                .flatMap(message -> GrpcCalls.unary(in.channel(door), rpc.raw(), in.callOptions(), in.metadata(),
+                        message))
                 .flatMap(answer -> {
                     byte[] body = codec.json() ? ProtoJson.pretty(parsed(rpc, answer)).getBytes(StandardCharsets.UTF_8)
                             : answer;
@@ -114,13 +112,10 @@ final class ConnectHandler {
     }
 
     private Mono<Void> stream(Incoming in, HttpServerResponse response, Rpc rpc, Codec codec) {
-        Flux<ByteBuf> envelopes = Mono.defer(() -> {
-                    var options = in.callOptions();
-                    return in.body(maxMessageBytes + 5, response).map(body -> request(rpc, codec, unwrap(body)))
-                            .map(message -> GrpcCalls.serverStream(in.channel(door), rpc.raw(), options, in.metadata(),
-                                    message));
-                })
-                .flatMapMany(messages -> messages)
+        Flux<ByteBuf> envelopes = in.body(maxMessageBytes + 5, response)
+                .map(body -> request(rpc, codec, unwrap(body)))
+                .flatMapMany(message -> GrpcCalls.serverStream(in.channel(door), rpc.raw(), in.callOptions(),
+                        in.metadata(), message))
                 .map(message -> envelope(0, codec.json()
                         ? ProtoJson.compact(parsed(rpc, message)).getBytes(StandardCharsets.UTF_8) : message))
                 .concatWith(Mono.fromSupplier(() -> endStream(null)))

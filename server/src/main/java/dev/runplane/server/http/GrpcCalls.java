@@ -25,7 +25,7 @@ final class GrpcCalls {
 
     static <Q, R> Mono<R> unary(Channel channel, MethodDescriptor<Q, R> method, CallOptions options,
                                 Metadata headers, Q request) {
-        return Mono.create(sink -> {
+        return Mono.<R>create(sink -> {
             ClientCall<Q, R> call = channel.newCall(method, options);
             sink.onCancel(() -> call.cancel("the HTTP client went away", null));
             call.start(new ClientCall.Listener<>() {
@@ -55,7 +55,7 @@ final class GrpcCalls {
 
     static <Q, R> Flux<R> serverStream(Channel channel, MethodDescriptor<Q, R> method, CallOptions options,
                                        Metadata headers, Q request) {
-        return Flux.create(sink -> {
+        return Flux.<R>create(sink -> {
             ClientCall<Q, R> call = channel.newCall(method, options);
             sink.onCancel(() -> call.cancel("the HTTP client went away", null));
             call.start(new ClientCall.Listener<>() {

@@ -57,6 +57,8 @@ public final class HttpFace implements AutoCloseable {
                 .host(settings.bind())
                 .port(settings.http().port())
                 .httpRequestDecoder(spec -> spec.maxHeaderSize(settings.maxHeaderBytes())
+                        // SSE's request travels in the URL: as long a line as the headers may be.
+                        .maxInitialLineLength(settings.maxHeaderBytes())
                         // An h2c upgrade request's body is buffered whole: the same limit as any message.
                         .h2cMaxContentLength(settings.maxMessageBytes()))
                 .idleTimeout(Duration.ofMinutes(5))
@@ -105,13 +107,13 @@ public final class HttpFace implements AutoCloseable {
         }
 
         /**
-         * Answers, then reads what is left of the body: a refusal given before the body was read (a wrong
-         * content type, a bad query) would otherwise leave it on a kept-alive connection, where the next
-         * request waits behind it.
+         * Every request's body is read (and dropped) before any answer that does not read it: a
+         * request whose body was never subscribed to (a GET, a refusal) left its kept-alive connection
+         * in a state where a later request on it went unanswered now and then
+         * (KeptAliveConnectionTest).
          */
         Publisher<Void> route(HttpServerRequest request, HttpServerResponse response) {
-            return Mono.from(answer(request, response))
-                    .then(Mono.defer(() -> request.receive().then().onErrorResume(alreadyRead -> Mono.empty())));
+            return answer(request, response);
         }
 
         private Publisher<Void> answer(HttpServerRequest request, HttpServerResponse response) {
@@ -119,30 +121,29 @@ public final class HttpFace implements AutoCloseable {
             try {
                 in.refuseKeyInUrl();
             } catch (RuntimeException refused) {
-                return Answers.error(response, refused);
+                return in.discardBody().then(Answers.error(response, refused));
             }
             if (Cors.isPreflight(in)) {
-                return cors.preflight(in, response);
+                return in.discardBody().then(cors.preflight(in, response));
             }
             cors.decorate(in, response);
             var rpc = rpcs.at(in.path());
             if (rpc.isPresent()) {
                 boolean streaming = rpc.get().serverStreaming();
                 if (streaming && request.method().equals(HttpMethod.GET) && SseHandler.accepts(in)) {
-                    return sse.handle(in, response, rpc.get());
+                    return in.discardBody().then(sse.handle(in, response, rpc.get()));
                 }
                 if (!request.method().equals(HttpMethod.POST)) {
                     response.header(HttpHeaderNames.ALLOW, streaming ? "POST, GET" : "POST");
-                    return Answers.plain(response, HttpResponseStatus.METHOD_NOT_ALLOWED, rpc.get().fullName()
-                            + " takes POST" + (streaming ? ", or GET with Accept: text/event-stream" : ""));
+                    return in.discardBody().then(Answers.plain(response, HttpResponseStatus.METHOD_NOT_ALLOWED,
+                            rpc.get().fullName() + " takes POST" + (streaming ? ", or GET with Accept: text/event-stream" : "")));
                 }
                 return connect.handle(in, response, rpc.get());
             }
             if (WebhookHandler.matches(in.path())) {
                 return webhooks.handle(in, response);
             }
-            return files.handle(in, response);
+            return in.discardBody().then(files.handle(in, response));
         }
     }
-
 }

@@ -159,6 +159,11 @@ final class Incoming {
         }
     }
 
+    /** Reads the body to its end and drops it: for an answer that needs none of it. */
+    Mono<Void> discardBody() {
+        return request.receive().then();
+    }
+
     private static ResourceExhaustedException tooLarge(int limit) {
         return new ResourceExhaustedException("MESSAGE_TOO_LARGE", "the request body is larger than the limit of "
                 + limit + " bytes (--max-message-size)");

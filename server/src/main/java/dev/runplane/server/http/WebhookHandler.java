@@ -72,24 +72,25 @@ final class WebhookHandler {
     Mono<Void> handle(Incoming in, HttpServerResponse response) {
         if (!in.request().method().equals(HttpMethod.POST)) {
             response.header(HttpHeaderNames.ALLOW, "POST");
-            return Answers.plain(response, HttpResponseStatus.METHOD_NOT_ALLOWED, "a webhook takes POST");
+            return in.discardBody().then(Answers.plain(response, HttpResponseStatus.METHOD_NOT_ALLOWED,
+                    "a webhook takes POST"));
         }
         ConnectHandler.Codec codec = ConnectHandler.Codec.of(in.header(HttpHeaderNames.CONTENT_TYPE));
         // Not a form: a cross-site page cannot post JSON without the browser asking first (CORS).
         if (codec == null || !codec.json() || codec.streaming()) {
             response.header("Accept-Post", "application/json");
-            return Answers.plain(response, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
-                    "a webhook takes Content-Type application/json (a JSON object: the run's inputs)");
+            return in.discardBody().then(Answers.plain(response, HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
+                    "a webhook takes Content-Type application/json (a JSON object: the run's inputs)"));
         }
         String pipeline = in.path().substring(PREFIX.length(), in.path().length() - SUFFIX.length());
-        return Mono.defer(() -> {
+        // The body first, whatever the query says: an answer given before it is read would leave it on
+        // the kept-alive connection.
+        return in.body(maxMessageBytes, response)
+                .flatMap(body -> {
                     Duration wait = wait(in);
-                    RunRequest.Builder request = query(in, pipeline);
+                    RunRequest request = query(in, pipeline).setInputs(inputs(body)).build();
                     Metadata metadata = in.metadata();
-                    return in.body(maxMessageBytes, response)
-                            .map(body -> request.setInputs(inputs(body)).build())
-                            .flatMap(r -> GrpcCalls.unary(in.channel(door), run.raw(), in.callOptions(), metadata,
-                                    r.toByteArray()))
+                    return GrpcCalls.unary(in.channel(door), run.raw(), in.callOptions(), metadata, request.toByteArray())
                             .map(WebhookHandler::execution)
                             .flatMap(queued -> wait.isZero() ? Mono.just(new Outcome(queued, false))
                                     : awaited(in, metadata, queued, wait));

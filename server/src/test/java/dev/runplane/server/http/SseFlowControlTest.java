@@ -46,11 +46,16 @@ class SseFlowControlTest {
                     + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             server.awaitWatchers(1);
-            // Far more events than the socket's buffers and the watcher's bound (1,024 events) hold.
-            for (int batch = 0; batch < 40; batch++) {
+            // Far more than the socket's buffers (up to 4 MiB here) and the watcher's bound (1,024 events)
+            // hold: 2,000 events of about 7 KB each (their execution's labels).
+            RunRequest.Builder big = RunRequest.newBuilder().setPipeline("stalled");
+            for (int label = 0; label < 32; label++) {
+                big.putLabels("label-" + label, "x".repeat(200));
+            }
+            for (int batch = 0; batch < 20; batch++) {
                 RunBatchRequest.Builder runs = RunBatchRequest.newBuilder();
                 for (int i = 0; i < 100; i++) {
-                    runs.addRuns(RunRequest.newBuilder().setPipeline("stalled"));
+                    runs.addRuns(big);
                 }
                 server.executions().runBatch(runs.build());
             }

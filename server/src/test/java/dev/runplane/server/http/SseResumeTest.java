@@ -112,10 +112,11 @@ class SseResumeTest {
         int expected = history.values().stream().mapToInt(List::size).sum();
         Eventually.await(Duration.ofSeconds(30), "every event of the log over SSE", () -> readerFailed.get() != null
                 || received.stream().filter(e -> e.name().equals("event")).count() >= expected);
+        Throwable failure = readerFailed.get(); // before the stream is closed under the reader's feet
         reader.cancel(true);
         current.get().close();
         pool.shutdownNow();
-        assertNull(readerFailed.get(), () -> "the reader failed: " + readerFailed.get());
+        assertNull(failure, () -> "the reader failed: " + failure);
         assertTrue(reconnects.get() >= 3, "reconnected " + reconnects.get() + " times");
 
         Map<String, List<Long>> seen = new ConcurrentHashMap<>();

@@ -55,8 +55,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every auth case against each RPC group (ExecutionService read and run, WorkerService, KeyService),
- * on two replicas of one database. What a pipeline-restricted key may do RPC by RPC is
+ * Every auth case against each RPC group of {@link AuthGroup} (ExecutionService read and run,
+ * WorkerService, KeyService), on two replicas of one database; HttpAuthTest holds HTTP to the same table. What a pipeline-restricted key may do RPC by RPC is
  * {@link PipelineRestrictedKeyTest}'s subject.
  */
 class AuthTest {
@@ -70,70 +70,6 @@ class AuthTest {
     private static String expired;
     private static String revoked;
     private static String restricted;
-
-    /** One representative RPC per scope. */
-    enum Group {
-        READ(KeyScope.KEY_SCOPE_READ) {
-            @Override
-            void call(Channel channel, String authorization, String pipeline) {
-                Keys.withAuthorization(ExecutionServiceGrpc.newBlockingStub(channel), authorization)
-                        .withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .getExecution(GetExecutionRequest.newBuilder().setId(executionOf.get(pipeline)).build());
-            }
-        },
-        /** AwaitExecution: read, like GetExecution (the executions here are queued: it answers done=false). */
-        AWAIT(KeyScope.KEY_SCOPE_READ) {
-            @Override
-            void call(Channel channel, String authorization, String pipeline) {
-                Keys.withAuthorization(ExecutionServiceGrpc.newBlockingStub(channel), authorization)
-                        .withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .awaitExecution(AwaitExecutionRequest.newBuilder().setId(executionOf.get(pipeline))
-                                .setTimeout(Durations.fromMillis(10)).build());
-            }
-        },
-        RUN(KeyScope.KEY_SCOPE_RUN) {
-            @Override
-            void call(Channel channel, String authorization, String pipeline) {
-                Keys.withAuthorization(ExecutionServiceGrpc.newBlockingStub(channel), authorization)
-                        .withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .run(RunRequest.newBuilder().setPipeline(pipeline).build());
-            }
-        },
-        WORK(KeyScope.KEY_SCOPE_WORK) {
-            @Override
-            void call(Channel channel, String authorization, String pipeline) {
-                Keys.withAuthorization(WorkerServiceGrpc.newBlockingStub(channel), authorization)
-                        .withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .poll(PollRequest.newBuilder().setWorkerId("w").addPipelines(pipeline).build());
-            }
-        },
-        ADMIN(KeyScope.KEY_SCOPE_ADMIN) {
-            @Override
-            void call(Channel channel, String authorization, String pipeline) {
-                Keys.withAuthorization(KeyServiceGrpc.newBlockingStub(channel), authorization)
-                        .withDeadlineAfter(10, TimeUnit.SECONDS)
-                        .listKeys(ListKeysRequest.getDefaultInstance());
-            }
-        };
-
-        final KeyScope scope;
-
-        Group(KeyScope scope) {
-            this.scope = scope;
-        }
-
-        /** The scope's name as errors spell it ("read"). */
-        String scopeName() {
-            return scope.name().substring("KEY_SCOPE_".length()).toLowerCase();
-        }
-
-        abstract void call(Channel channel, String authorization, String pipeline);
-
-        /** Calls and asserts the call got past authentication and authorization. */
-        void callValid(Channel channel, String token) {
-            call(channel, "Bearer " + token, "allowed");
-        }
-    }
 
     @BeforeAll
     static void start() throws Exception {
@@ -183,21 +119,26 @@ class AuthTest {
         return ApiKeyTokens.parseAuthorization("Bearer " + token).id();
     }
 
-    private static void expectUnauthenticated(Group group, String authorization, String reason) {
+    /** Calls and asserts the call got past authentication and authorization. */
+    private static void callValid(AuthGroup group, Channel channel, String token) {
+        group.call(channel, "Bearer " + token, executionOf, "allowed");
+    }
+
+    private static void expectUnauthenticated(AuthGroup group, String authorization, String reason) {
         StatusRuntimeException error = Errors.expect(Status.Code.UNAUTHENTICATED,
-                () -> group.call(server.channel(), authorization, "allowed"));
+                () -> group.call(server.channel(), authorization, executionOf, "allowed"));
         assertEquals(reason, Errors.errorInfo(error).map(ErrorInfo::getReason).orElse(null));
     }
 
     @ParameterizedTest
-    @EnumSource(Group.class)
-    void noKeyIsUnauthenticatedOnceAKeyExists(Group group) {
+    @EnumSource(AuthGroup.class)
+    void noKeyIsUnauthenticatedOnceAKeyExists(AuthGroup group) {
         expectUnauthenticated(group, null, "API_KEY_MISSING");
     }
 
     @ParameterizedTest
-    @EnumSource(Group.class)
-    void malformedKeyIsUnauthenticated(Group group) {
+    @EnumSource(AuthGroup.class)
+    void malformedKeyIsUnauthenticated(AuthGroup group) {
         expectUnauthenticated(group, "Bearer not-a-key", "API_KEY_MALFORMED");
         expectUnauthenticated(group, "Basic " + admin, "API_KEY_MALFORMED");
         expectUnauthenticated(group, "Bearer rpk_abc", "API_KEY_MALFORMED");
@@ -205,8 +146,8 @@ class AuthTest {
 
     /** Two authorization headers are ambiguous, even when both hold valid keys (or the same one). */
     @ParameterizedTest
-    @EnumSource(Group.class)
-    void twoAuthorizationHeadersAreUnauthenticated(Group group) {
+    @EnumSource(AuthGroup.class)
+    void twoAuthorizationHeadersAreUnauthenticated(AuthGroup group) {
         String other = create(admin, allScopes(), List.of(), null).getToken();
         for (List<String> values : List.of(List.of(admin, other), List.of(other, admin), List.of(other, other))) {
             Metadata headers = new Metadata();
@@ -214,14 +155,14 @@ class AuthTest {
             Channel twice = ClientInterceptors.intercept(server.channel(),
                     MetadataUtils.newAttachHeadersInterceptor(headers));
             StatusRuntimeException error = Errors.expect(Status.Code.UNAUTHENTICATED,
-                    () -> group.call(twice, null, "allowed"));
+                    () -> group.call(twice, null, executionOf, "allowed"));
             assertEquals("API_KEY_AMBIGUOUS", Errors.errorInfo(error).map(ErrorInfo::getReason).orElse(null));
         }
     }
 
     @ParameterizedTest
-    @EnumSource(Group.class)
-    void unknownKeyIsUnauthenticated(Group group) {
+    @EnumSource(AuthGroup.class)
+    void unknownKeyIsUnauthenticated(AuthGroup group) {
         expectUnauthenticated(group, "Bearer " + ApiKeyTokens.generate().text(), "API_KEY_UNKNOWN");
         // A known id with a wrong secret is as unknown as an unknown id.
         expectUnauthenticated(group, "Bearer rpk_" + idOf(admin) + "_" + ApiKeyTokens.generate().secret(),
@@ -229,24 +170,24 @@ class AuthTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Group.class)
-    void expiredKeyIsUnauthenticated(Group group) {
+    @EnumSource(AuthGroup.class)
+    void expiredKeyIsUnauthenticated(AuthGroup group) {
         expectUnauthenticated(group, "Bearer " + expired, "API_KEY_EXPIRED");
     }
 
     @ParameterizedTest
-    @EnumSource(Group.class)
-    void revokedKeyIsUnauthenticated(Group group) {
+    @EnumSource(AuthGroup.class)
+    void revokedKeyIsUnauthenticated(AuthGroup group) {
         expectUnauthenticated(group, "Bearer " + revoked, "API_KEY_REVOKED");
     }
 
     @ParameterizedTest
-    @EnumSource(Group.class)
-    void missingScopeIsPermissionDeniedNamingTheScope(Group group) {
+    @EnumSource(AuthGroup.class)
+    void missingScopeIsPermissionDeniedNamingTheScope(AuthGroup group) {
         List<KeyScope> others = allScopes().stream().filter(s -> s != group.scope).toList();
         String token = create(admin, others, List.of(), null).getToken();
         StatusRuntimeException error = Errors.expect(Status.Code.PERMISSION_DENIED,
-                () -> group.call(server.channel(), "Bearer " + token, "allowed"));
+                () -> group.call(server.channel(), "Bearer " + token, executionOf, "allowed"));
         ErrorInfo info = Errors.errorInfo(error).orElseThrow();
         assertEquals("MISSING_SCOPE", info.getReason());
         assertEquals(group.scopeName(), info.getMetadataOrThrow("missing"));
@@ -254,19 +195,19 @@ class AuthTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Group.class)
-    void pipelineNotAllowedIsPermissionDenied(Group group) {
+    @EnumSource(AuthGroup.class)
+    void pipelineNotAllowedIsPermissionDenied(AuthGroup group) {
         StatusRuntimeException error = Errors.expect(Status.Code.PERMISSION_DENIED,
-                () -> group.call(server.channel(), "Bearer " + restricted, "other"));
+                () -> group.call(server.channel(), "Bearer " + restricted, executionOf, "other"));
         assertEquals("PIPELINE_NOT_ALLOWED", Errors.errorInfo(error).orElseThrow().getReason());
     }
 
     @ParameterizedTest
-    @EnumSource(Group.class)
-    void validKeyWithTheScopePasses(Group group) {
+    @EnumSource(AuthGroup.class)
+    void validKeyWithTheScopePasses(AuthGroup group) {
         String token = create(admin, List.of(group.scope), List.of(), null).getToken();
-        group.callValid(server.channel(), token);
-        group.callValid(replica.channel(), token);
+        callValid(group, server.channel(), token);
+        callValid(group, replica.channel(), token);
     }
 
     @Test
@@ -274,7 +215,7 @@ class AuthTest {
         String id = Keys.withKey(ExecutionServiceGrpc.newBlockingStub(server.channel()), restricted)
                 .run(RunRequest.newBuilder().setPipeline("allowed").build()).getExecution().getId();
         assertFalse(id.isEmpty());
-        Group.WORK.callValid(server.channel(), restricted);
+        callValid(AuthGroup.WORK, server.channel(), restricted);
     }
 
     @Test
@@ -293,13 +234,13 @@ class AuthTest {
     @Test
     void revocationReachesTheOtherReplicaWithinFiveSeconds() throws InterruptedException {
         String token = create(admin, allScopes(), List.of(), null).getToken();
-        Group.RUN.callValid(replica.channel(), token); // the replica has now cached the key as valid
+        callValid(AuthGroup.RUN, replica.channel(), token); // the replica has now cached the key as valid
         revoke(admin, idOf(token)); // through the first replica
         Instant revokedAt = Instant.now();
         AtomicReference<StatusRuntimeException> refused = new AtomicReference<>();
         Eventually.within(Duration.ofSeconds(5), () -> {
             try {
-                Group.RUN.call(replica.channel(), "Bearer " + token, "allowed");
+                AuthGroup.RUN.call(replica.channel(), "Bearer " + token, executionOf, "allowed");
                 return false;
             } catch (StatusRuntimeException e) {
                 refused.set(e);

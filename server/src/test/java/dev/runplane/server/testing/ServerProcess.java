@@ -34,10 +34,19 @@ public final class ServerProcess {
 
     /** Starts {@code java -cp <test class path> Main args...}, logging to {@code log}. */
     public static ServerProcess start(Path log, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", productClassPath(), Main.class.getName()));
+        return start(log, List.of(), args);
+    }
+
+    /** Starts {@code java <jvmOptions> -cp <test class path> Main args...} (a log level, say). */
+    public static ServerProcess start(Path log, List<String> jvmOptions, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", productClassPath(), Main.class.getName()));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        // Tests never take the HTTP face's default port 8080, so parallel servers never collide.
+        builder.environment().putIfAbsent("RUNPLANE_HTTP_PORT", "0");
+        Process process = builder.start();
         return new ServerProcess(process, log);
     }
 
@@ -64,6 +73,18 @@ public final class ServerProcess {
             throw new AssertionError("server did not start: " + log());
         }
         return Integer.parseInt(m.group(1));
+    }
+
+    private static final Pattern HTTP = Pattern.compile("HTTP API \\(Connect, SSE, webhooks\\) on (http\\S+/)");
+
+    /** Waits (60 s at most) for the HTTP face's address in the start-up log. */
+    public java.net.URI awaitHttp() throws InterruptedException {
+        awaitPort();
+        Matcher m = HTTP.matcher(log());
+        if (!m.find()) {
+            throw new AssertionError("no HTTP address in the log: " + log());
+        }
+        return java.net.URI.create(m.group(1));
     }
 
     /** What the server has printed so far. */

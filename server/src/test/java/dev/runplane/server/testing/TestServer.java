@@ -4,6 +4,7 @@ import dev.runplane.server.Application;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
 import dev.runplane.server.core.WorkerSettings;
+import dev.runplane.server.http.HttpConfig;
 import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.WorkerServiceGrpc;
@@ -54,12 +55,30 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(DatabaseAddress database, OperationsConfig ops, WorkerSettings workerSettings) {
+        return start(database, ops, workerSettings, ServerConfig.defaults().bind());
+    }
+
+    /** A server whose HTTP face (if {@code ops} has one) listens on {@code bind}; gRPC stays in-process. */
+    public static TestServer start(DatabaseAddress database, OperationsConfig ops, WorkerSettings workerSettings,
+                                   String bind) {
         String name = InProcessServerBuilder.generateName();
-        ServerConfig config = ServerConfig.defaults().withDatabaseUrl(TestPostgres.url(database)).withPort(0);
+        ServerConfig defaults = ServerConfig.defaults();
+        ServerConfig config = new ServerConfig(bind, 0, defaults.dataDir(), TestPostgres.url(database), defaults.poolSize(),
+                defaults.durableEmbedded(), defaults.drainTime(), defaults.limits());
         Application app = Application.start(config, ops, workerSettings,
                 InProcessServerBuilder.forName(name).directExecutor());
         ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         return new TestServer(database, app, channel);
+    }
+
+    /** A server on a fresh database with its HTTP face on a free port (issue 20). */
+    public static TestServer startWithHttp() {
+        return startWithHttp(TestPostgres.newDatabase(), HttpConfig.onPort(0));
+    }
+
+    /** A server on this database with this HTTP face (port 0: a free one; never 8080 in tests). */
+    public static TestServer startWithHttp(DatabaseAddress database, HttpConfig http) {
+        return start(database, OperationsConfig.defaults().withHttp(http), WorkerSettings.DEFAULT);
     }
 
     /**
@@ -80,6 +99,15 @@ public final class TestServer implements AutoCloseable {
 
     public WorkerServiceGrpc.WorkerServiceBlockingStub workers() {
         return WorkerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    /** The HTTP face's base address, {@code http://127.0.0.1:PORT}; fails when the face is off. */
+    public java.net.URI http() {
+        int port = app.httpPort();
+        if (port < 0) {
+            throw new IllegalStateException("this test server has no HTTP face: start it with startWithHttp");
+        }
+        return java.net.URI.create("http://127.0.0.1:" + port);
     }
 
     public ManagedChannel channel() {

@@ -131,13 +131,14 @@ function compareTimestamps(a, b) {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-function timestampKey(timestamp) {
+/** A UTC RFC 3339 timestamp as text that sorts as time does (nanoseconds padded to 9 digits). */
+export function timestampKey(timestamp) {
   if (!timestamp) {
     return '';
   }
   const dot = timestamp.indexOf('.');
   if (dot < 0) {
-    return timestamp.replace('Z', '.000000000Z');
+    return timestamp.slice(0, -1) + '.000000000Z';
   }
   return timestamp.slice(0, dot + 1) + timestamp.slice(dot + 1, -1).padEnd(9, '0') + 'Z';
 }

@@ -9,6 +9,8 @@
 //   changes, and a watch filtered by status would not tell when a row leaves it (its event no longer
 //   matches), leaving it shown with a stale status. So a row that leaves the status filter goes,
 //   one that enters it comes.
+// - The time range (of create_time) is applied here too: WatchExecutions takes no time ranges, and
+//   a row's create_time never changes, so filtering the stream's rows is exact. Search gets both.
 // - With free text the rows are Search's (the server's word matching), kept up to date by the same
 //   stream; new executions are not added (the stream cannot tell whether they match the words), and
 //   the page says so.
@@ -17,7 +19,7 @@ import { executions, describeError } from './api.js';
 import { openStream, watchUrl } from './sse.js';
 import { el } from './dom.js';
 import {
-  dateTime, duration, int64, isActive, modeOf, newestFirst, plusOneMicrosecond, statusOf, timings,
+  dateTime, duration, int64, isActive, modeOf, newestFirst, plusOneMicrosecond, statusOf, timestampKey, timings,
 } from './format.js';
 
 /** Rows kept at most; the oldest go beyond it (and "more" brings them back). */
@@ -53,7 +55,11 @@ export class ExecutionList {
     setInterval(() => this.tick(), 1000);
   }
 
-  /** Starts over for a new filter: a new stream, no rows. spec: {filter, statuses, query}. */
+  /**
+   * Starts over for a new filter: a new stream, no rows. spec: {filter} (what WatchExecutions
+   * takes: pipelines, modes, labels), {statuses} (a Set of names, or null), {createTime} (a
+   * TimeRange, or null) and {query} (free text, or empty).
+   */
   open(spec) {
     this.generation += 1;
     const generation = this.generation;
@@ -159,10 +165,7 @@ export class ExecutionList {
     const spec = this.spec;
     let request = this.page && token ? this.page.request : null;
     if (!request) {
-      const filter = structuredClone(spec.filter);
-      if (spec.statuses) {
-        filter.statuses = [...spec.statuses].map((s) => 'EXECUTION_STATUS_' + s);
-      }
+      const filter = searchFilter(spec);
       const oldest = this.order.length ? this.rows.get(this.order[this.order.length - 1]) : null;
       if (this.live && oldest && oldest.createTime) {
         const end = plusOneMicrosecond(oldest.createTime);
@@ -223,7 +226,7 @@ export class ExecutionList {
       this.remember(execution);
       return;
     }
-    if (this.spec.statuses && !this.spec.statuses.has(statusOf(execution))) {
+    if (!matches(this.spec, execution)) {
       this.remember(execution);
       if (shown) {
         this.remove(execution.id);
@@ -351,6 +354,33 @@ export class ExecutionList {
     this.notice.textContent = text;
     this.notice.dataset.kind = kind;
   }
+}
+
+/** The filter of Search for a spec: the stream's, with the statuses and the time range. */
+export function searchFilter(spec) {
+  const filter = structuredClone(spec.filter);
+  if (spec.statuses) {
+    filter.statuses = [...spec.statuses].map((s) => 'EXECUTION_STATUS_' + s);
+  }
+  if (spec.createTime) {
+    filter.createTime = { ...spec.createTime };
+  }
+  return filter;
+}
+
+/** Whether a row passes what the page filters itself: the statuses and the time range. */
+function matches(spec, execution) {
+  if (spec.statuses && !spec.statuses.has(statusOf(execution))) {
+    return false;
+  }
+  const range = spec.createTime;
+  if (range) {
+    const created = timestampKey(execution.createTime);
+    if ((range.start && created < timestampKey(range.start)) || (range.end && created >= timestampKey(range.end))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** One table row, as the seeds' Execution Logs show it. */

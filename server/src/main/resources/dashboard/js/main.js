@@ -3,7 +3,7 @@
 
 import { apiKey, authEvents, call, describeError } from './api.js';
 import { byId, replace } from './dom.js';
-import { ExecutionList } from './list.js';
+import { ExecutionList, searchFilter } from './list.js';
 import { ExecutionDetail, commands } from './detail.js';
 import { queuesView, workersView } from './tables.js';
 import { streamLine } from './commands.js';
@@ -56,17 +56,18 @@ function readFilters() {
     filter.modes = ['EXECUTION_MODE_' + mode.toUpperCase()];
   }
   const range = data.get('range');
+  let createTime = null;
   if (RANGES[range]) {
-    filter.createTime = { start: new Date(Date.now() - RANGES[range]).toISOString() };
+    createTime = { start: new Date(Date.now() - RANGES[range]).toISOString() };
   } else if (range === 'custom') {
     const from = data.get('from');
     const to = data.get('to');
-    filter.createTime = {};
+    createTime = {};
     if (from) {
-      filter.createTime.start = new Date(from).toISOString();
+      createTime.start = new Date(from).toISOString();
     }
     if (to) {
-      filter.createTime.end = new Date(to).toISOString();
+      createTime.end = new Date(to).toISOString();
     }
   }
   const pipelines = words(data.get('pipelines'));
@@ -87,7 +88,7 @@ function readFilters() {
   const status = data.get('status');
   const statuses = status === 'active' ? new Set(ACTIVE) : status === 'ended' ? new Set(ENDED)
     : status ? new Set([status]) : null;
-  return { filter, statuses, query: String(data.get('query') || '').trim() };
+  return { filter, statuses, createTime, query: String(data.get('query') || '').trim() };
 }
 
 function words(value) {
@@ -108,10 +109,7 @@ function applyFilters() {
   }
   byId('alert').hidden = true;
   list.open(spec);
-  const request = { filter: { ...spec.filter }, query: spec.query || undefined, orderBy: 'create_time desc' };
-  if (spec.statuses) {
-    request.filter.statuses = [...spec.statuses].map((s) => 'EXECUTION_STATUS_' + s);
-  }
+  const request = { filter: searchFilter(spec), query: spec.query || undefined, orderBy: 'create_time desc' };
   replace(byId('list-commands'), commands('Search', request,
       [streamLine({ filter: spec.filter, snapshot: true })]));
 }

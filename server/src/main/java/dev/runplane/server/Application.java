@@ -2,7 +2,9 @@ package dev.runplane.server;
 
 import dev.runplane.server.core.Executions;
 import dev.runplane.server.core.LocalWorkSignals;
+import dev.runplane.server.core.Queues;
 import dev.runplane.server.core.Reaper;
+import dev.runplane.server.core.SeenWorkers;
 import dev.runplane.server.core.WorkerSettings;
 import dev.runplane.server.core.Workers;
 import dev.runplane.server.core.auth.Authenticator;
@@ -15,6 +17,8 @@ import dev.runplane.server.grpc.auth.AuthInterceptor;
 import dev.runplane.server.store.PostgresExecutionQueries;
 import dev.runplane.server.store.PostgresExecutionStore;
 import dev.runplane.server.store.PostgresKeyStore;
+import dev.runplane.server.store.PostgresQueueQueries;
+import dev.runplane.server.store.PostgresWorkerSightings;
 import dev.runplane.server.store.PostgresWorkerStore;
 import dev.runplane.server.store.db.Database;
 import dev.runplane.server.store.db.DatabaseAddress;
@@ -167,7 +171,11 @@ public final class Application implements AutoCloseable {
                 new PostgresExecutionStore(database.pool(), notifier, workSignals), queries);
         PostgresWorkerStore workerStore = new PostgresWorkerStore(database.pool(), database.customPlans(), notifier,
                 workSignals);
-        Workers workers = new Workers(workerStore, workSignals, workerSettings);
+        // Issue 19: the workers that poll are recorded (coalesced) for every replica's ListWorkers.
+        SeenWorkers seenWorkers = new SeenWorkers(new PostgresWorkerSightings(database.pool()), workerSettings.windows());
+        Workers workers = new Workers(workerStore, workSignals, workerSettings, seenWorkers);
+        Queues queues = new Queues(new PostgresQueueQueries(database.pool(), database.customPlans()),
+                workerSettings.windows());
         // Issue 7: keys, their admin service, and the interceptor in front of every call.
         KeyStore keys = new PostgresKeyStore(database.pool());
         Authenticator authenticator = new Authenticator(keys, ops.keyCacheTtl(), Clock.systemUTC());
@@ -182,7 +190,8 @@ public final class Application implements AutoCloseable {
         transport.maxInboundMessageSize(ops.transport().maxInboundMessageBytes())
                 .maxInboundMetadataSize(ops.transport().maxInboundMetadataBytes());
         List<BindableService> services = List.of(
-                new ExecutionGrpcService(executions, config.limits(), new PostgresExecutionWatch(hub, database.pool())),
+                new ExecutionGrpcService(executions, config.limits(), new PostgresExecutionWatch(hub, database.pool()),
+                        queues),
                 new WorkerGrpcService(workers, config.limits()),
                 new KeyGrpcService(keys, authenticator, Clock.systemUTC()));
         Reaper reaper = new Reaper(workerStore, workerSettings).start();

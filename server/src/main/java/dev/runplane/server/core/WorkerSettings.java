@@ -10,10 +10,22 @@ import java.time.Duration;
  * @param retryBaseDelay the first retry's delay; each later attempt doubles it
  * @param retryMaxDelay the longest retry delay
  * @param wakeUpFallback how often a waiting Poll re-checks the queue even without a signal
+ * @param windows how workers are recorded and shown (ListWorkers, ListQueues)
  */
 public record WorkerSettings(Duration reaperInterval, Duration cancelGrace, Duration retryBaseDelay,
-                             Duration retryMaxDelay, Duration wakeUpFallback) {
+                             Duration retryMaxDelay, Duration wakeUpFallback, WorkerWindows windows) {
 
     public static final WorkerSettings DEFAULT = new WorkerSettings(Duration.ofSeconds(1), Duration.ofSeconds(30),
             Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(1));
+
+    /** With the default {@link WorkerWindows}. */
+    public WorkerSettings(Duration reaperInterval, Duration cancelGrace, Duration retryBaseDelay,
+                          Duration retryMaxDelay, Duration wakeUpFallback) {
+        this(reaperInterval, cancelGrace, retryBaseDelay, retryMaxDelay, wakeUpFallback, WorkerWindows.DEFAULT);
+    }
+
+    public WorkerSettings withWindows(WorkerWindows newWindows) {
+        return new WorkerSettings(reaperInterval, cancelGrace, retryBaseDelay, retryMaxDelay, wakeUpFallback,
+                newWindows);
+    }
 }

@@ -12,14 +12,39 @@ public final class Workers {
     private final WorkerStore store;
     private final WorkSignals signals;
     private final WorkerSettings settings;
+    /** Records the workers that poll, for ListWorkers; null records none. */
+    private final SeenWorkers seen;
     /** Completes when the server stops: waiting polls then answer empty instead of holding up the drain. */
     private final Sinks.Empty<Void> stopping = Sinks.empty();
     private volatile boolean stopped;
 
     public Workers(WorkerStore store, WorkSignals signals, WorkerSettings settings) {
+        this(store, signals, settings, null);
+    }
+
+    /** @param seen where the workers that poll are recorded (ListWorkers); null records none */
+    public Workers(WorkerStore store, WorkSignals signals, WorkerSettings settings, SeenWorkers seen) {
         this.store = store;
         this.signals = signals;
         this.settings = settings;
+        this.seen = seen;
+    }
+
+    /**
+     * {@link #poll(ClaimRequest, Duration)} by a worker that calls with this key ("" without keys):
+     * it is recorded as seen when the Poll arrives and again when it answers, since a long Poll is a
+     * sign of life for as long as it waits (both coalesced by {@link SeenWorkers}, and neither waits
+     * for the write).
+     */
+    public Mono<List<Assignment>> poll(ClaimRequest request, Duration maxWait, String keyId) {
+        if (this.seen == null) {
+            return poll(request, maxWait);
+        }
+        return Mono.defer(() -> {
+            this.seen.seen(request.workerId(), request.pipelines(), keyId);
+            return poll(request, maxWait)
+                    .doOnNext(answer -> this.seen.seen(request.workerId(), request.pipelines(), keyId));
+        });
     }
 
     /**

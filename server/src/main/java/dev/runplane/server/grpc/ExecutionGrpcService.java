@@ -3,6 +3,7 @@ package dev.runplane.server.grpc;
 import dev.runplane.server.core.ExecutionWatch;
 import dev.runplane.server.core.Executions;
 import dev.runplane.server.core.Limits;
+import dev.runplane.server.core.Queues;
 import dev.runplane.server.grpc.auth.AuthInterceptor;
 import dev.runplane.server.grpc.auth.Callers;
 import dev.runplane.v1.CancelRequest;
@@ -12,6 +13,10 @@ import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.GetExecutionResponse;
 import dev.runplane.v1.ListExecutionEventsRequest;
 import dev.runplane.v1.ListExecutionEventsResponse;
+import dev.runplane.v1.ListQueuesRequest;
+import dev.runplane.v1.ListQueuesResponse;
+import dev.runplane.v1.ListWorkersRequest;
+import dev.runplane.v1.ListWorkersResponse;
 import dev.runplane.v1.RerunRequest;
 import dev.runplane.v1.RerunResponse;
 import dev.runplane.v1.RunBatchRequest;
@@ -27,6 +32,7 @@ import dev.runplane.v1.WatchExecutionsRequest;
 import dev.runplane.v1.WatchExecutionsResponse;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
+import java.util.UUID;
 import reactor.core.publisher.Mono;
 
 /** ExecutionService over gRPC: validates, calls {@link Executions}, maps the answer. */
@@ -37,16 +43,27 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     private final SearchRequestValidator searchValidator;
     private final ExecutionRequestValidator executionValidator;
     private final WatchRequestValidator watchValidator;
+    private final QueueRequestValidator queueValidator = new QueueRequestValidator();
     private final ExecutionWatch watch;
+    private final Queues queues;
     private final SharedEventProtos eventProtos = new SharedEventProtos();
 
-    public ExecutionGrpcService(Executions executions, Limits limits, ExecutionWatch watch) {
+    public ExecutionGrpcService(Executions executions, Limits limits, ExecutionWatch watch, Queues queues) {
         this.executions = executions;
+        this.queues = queues;
         this.runValidator = new RunRequestValidator(limits);
         this.searchValidator = new SearchRequestValidator(limits);
         this.executionValidator = new ExecutionRequestValidator(limits);
         this.watchValidator = new WatchRequestValidator(limits);
         this.watch = watch;
+    }
+
+    /**
+     * One execution as GetExecution answers it, with its steps and its queue position: the one path
+     * of that answer, which AwaitExecution's is to share.
+     */
+    Mono<dev.runplane.v1.Execution> answer(UUID id) {
+        return executions.get(id).flatMap(queues::positioned).map(ProtoMapper::toProto);
     }
 
     @Override
@@ -79,8 +96,8 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     @Override
     public void getExecution(GetExecutionRequest request, StreamObserver<GetExecutionResponse> observer) {
         GrpcReactor.unary(Mono.fromCallable(() -> executionValidator.get(request))
-                .flatMap(executions::get)
-                .map(e -> GetExecutionResponse.newBuilder().setExecution(ProtoMapper.toProto(e)).build()), observer);
+                .flatMap(this::answer)
+                .map(e -> GetExecutionResponse.newBuilder().setExecution(e).build()), observer);
     }
 
     @Override
@@ -149,5 +166,21 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
         GrpcReactor.serverStream(Mono.fromCallable(() -> watchValidator.filter(request))
                 .flatMapMany(filter -> watch.watchExecutions(filter, request.getAfterSequence()))
                 .map(e -> WatchExecutionsResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
+    }
+
+    @Override
+    public void listQueues(ListQueuesRequest request, StreamObserver<ListQueuesResponse> observer) {
+        GrpcReactor.unary(Mono.fromCallable(() -> queueValidator.queues(request))
+                .flatMap(queues::queues)
+                .map(found -> ListQueuesResponse.newBuilder()
+                        .addAllQueues(found.stream().map(ProtoMapper::toProto).toList()).build()), observer);
+    }
+
+    @Override
+    public void listWorkers(ListWorkersRequest request, StreamObserver<ListWorkersResponse> observer) {
+        GrpcReactor.unary(Mono.fromCallable(() -> queueValidator.workers(request))
+                .flatMap(queues::workers)
+                .map(found -> ListWorkersResponse.newBuilder()
+                        .addAllWorkers(found.stream().map(ProtoMapper::toProto).toList()).build()), observer);
     }
 }

@@ -10,10 +10,13 @@ import dev.runplane.server.core.Execution;
 import dev.runplane.server.core.ExecutionState;
 import dev.runplane.server.core.Lease;
 import dev.runplane.server.core.Mode;
+import dev.runplane.server.core.PositionedExecution;
+import dev.runplane.server.core.QueueSummary;
 import dev.runplane.server.core.Step;
 import dev.runplane.server.core.StepState;
 import dev.runplane.server.core.Trigger;
 import dev.runplane.server.core.TriggerKind;
+import dev.runplane.server.core.WorkerSummary;
 import dev.runplane.server.core.auth.ApiKey;
 import dev.runplane.server.core.auth.Scope;
 import dev.runplane.v1.ExecutionEvent;
@@ -87,6 +90,32 @@ public final class ProtoMapper {
         if (executing != null) {
             b.setExecutionTime(duration(executing));
         }
+        return b.build();
+    }
+
+    /** The execution as GetExecution and AwaitExecution answer it: with its queue position. */
+    public static dev.runplane.v1.Execution toProto(PositionedExecution positioned) {
+        return toProto(positioned.execution()).toBuilder().setQueuePosition(positioned.queuePosition()).build();
+    }
+
+    public static dev.runplane.v1.Queue toProto(QueueSummary queue) {
+        dev.runplane.v1.Queue.Builder b = dev.runplane.v1.Queue.newBuilder()
+                .setPipeline(queue.pipeline())
+                .setQueuedCount(queue.queuedCount())
+                .setScheduledCount(queue.scheduledCount())
+                .setRunningCount(queue.runningCount())
+                .setWorkerCount(queue.workerCount());
+        setTime(queue.oldestQueueTime(), b::setOldestQueueTime);
+        return b.build();
+    }
+
+    public static dev.runplane.v1.Worker toProto(WorkerSummary worker) {
+        dev.runplane.v1.Worker.Builder b = dev.runplane.v1.Worker.newBuilder()
+                .setWorkerId(worker.workerId())
+                .addAllPipelines(worker.pipelines())
+                .setRunningCount(Math.toIntExact(worker.runningCount()))
+                .setKeyId(nullToEmpty(worker.keyId()));
+        setTime(worker.lastSeenTime(), b::setLastSeenTime);
         return b.build();
     }
 

@@ -2,6 +2,7 @@ package dev.runplane.server.grpc;
 
 import dev.runplane.server.core.Limits;
 import dev.runplane.server.core.Workers;
+import dev.runplane.server.core.auth.ApiKey;
 import dev.runplane.server.grpc.auth.AuthInterceptor;
 import dev.runplane.v1.CompleteBatchRequest;
 import dev.runplane.v1.CompleteBatchResponse;
@@ -39,8 +40,10 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
     @Override
     public void poll(PollRequest request, StreamObserver<PollResponse> observer) {
         Deadline deadline = Context.current().getDeadline(); // not visible on Reactor threads: read it here
+        ApiKey key = AuthInterceptor.API_KEY.get();
+        String keyId = key == null ? "" : key.id();
         GrpcReactor.unary(Mono.fromCallable(() -> validator.poll(request))
-                .flatMap(claim -> workers.poll(claim, maxWait(request, deadline)))
+                .flatMap(claim -> workers.poll(claim, maxWait(request, deadline), keyId))
                 .map(assignments -> PollResponse.newBuilder()
                         .addAllAssignments(assignments.stream().map(ProtoMapper::toProto).toList()).build()),
                 observer);

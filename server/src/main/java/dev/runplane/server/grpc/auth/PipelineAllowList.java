@@ -6,6 +6,8 @@ import dev.runplane.server.core.error.PermissionDeniedException;
 import dev.runplane.server.grpc.RequestChecks;
 import dev.runplane.v1.ExecutionFilter;
 import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.ListQueuesRequest;
+import dev.runplane.v1.ListWorkersRequest;
 import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.SearchRequest;
@@ -25,8 +27,8 @@ import reactor.core.publisher.Mono;
  * What a pipeline-restricted API key may touch (docs/security.md, "Pipeline allow-list"), by
  * method: the pipelines a request names (Run, RunBatch, Poll); the executions it names by id or by
  * lease, through their pipelines (looked up: an execution never changes pipeline); and the
- * pipelines of a Search or WatchExecutions filter, which a filter without any is narrowed to. A
- * method missing from the table is closed to restricted keys.
+ * pipelines of a Search or WatchExecutions filter, or of ListQueues and ListWorkers, which a request
+ * without any is narrowed to. A method missing from the table is closed to restricted keys.
  */
 final class PipelineAllowList {
 
@@ -57,6 +59,10 @@ final class PipelineAllowList {
                 (m, filter) -> m.toBuilder().setFilter(filter).build());
         filtered(ExecutionServiceGrpc.getWatchExecutionsMethod(), WatchExecutionsRequest::getFilter,
                 (m, filter) -> m.toBuilder().setFilter(filter).build());
+        narrowed(ExecutionServiceGrpc.getListQueuesMethod(), ListQueuesRequest::getPipelinesList,
+                (m, pipelines) -> m.toBuilder().addAllPipelines(pipelines).build());
+        narrowed(ExecutionServiceGrpc.getListWorkersMethod(), ListWorkersRequest::getPipelinesList,
+                (m, pipelines) -> m.toBuilder().addAllPipelines(pipelines).build());
     }
 
     /** Whether restricted keys may call the method at all. */
@@ -99,13 +105,23 @@ final class PipelineAllowList {
 
     private <Q> void filtered(MethodDescriptor<Q, ?> method, Function<Q, ExecutionFilter> filterOf,
                               BiFunction<Q, ExecutionFilter, Q> withFilter) {
+        narrowed(method, m -> filterOf.apply(m).getPipelinesList(),
+                (m, pipelines) -> withFilter.apply(m, filterOf.apply(m).toBuilder().addAllPipelines(pipelines).build()));
+    }
+
+    /**
+     * A request's list of pipelines: an empty one (every pipeline) is narrowed to the key's, passed
+     * to {@code withPipelines}; a named one must be all allowed.
+     */
+    private <Q> void narrowed(MethodDescriptor<Q, ?> method, Function<Q, List<String>> pipelinesOf,
+                              BiFunction<Q, List<String>, Q> withPipelines) {
         rules.put(method.getFullMethodName(), (key, request) -> Mono.fromCallable(() -> {
             @SuppressWarnings("unchecked") Q typed = (Q) request;
-            ExecutionFilter filter = filterOf.apply(typed);
-            if (filter.getPipelinesCount() == 0) {
-                return withFilter.apply(typed, filter.toBuilder().addAllPipelines(key.pipelines()).build());
+            List<String> pipelines = pipelinesOf.apply(typed);
+            if (pipelines.isEmpty()) {
+                return withPipelines.apply(typed, key.pipelines());
             }
-            filter.getPipelinesList().forEach(pipeline -> requireAllowed(key, pipeline, "pipeline '" + pipeline + "'"));
+            pipelines.forEach(pipeline -> requireAllowed(key, pipeline, "pipeline '" + pipeline + "'"));
             return request;
         }));
     }

@@ -52,6 +52,20 @@ export function dateTime(timestamp) {
       + `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** For the list: the time alone for today ("21:40:05"), else the day too ("12-03 21:40"). */
+export function shortDateTime(timestamp, now = new Date()) {
+  const value = millis(timestamp);
+  if (value === null) {
+    return '';
+  }
+  const d = new Date(value);
+  if (d.toDateString() === now.toDateString()) {
+    return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
+  const day = `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return d.getFullYear() === now.getFullYear() ? day : `${d.getFullYear()}-${day}`;
+}
+
 /** A duration for people: "850 ms", "12.3 s", "4 min 05 s", "2 h 03 min", "3 d 04 h". */
 export function duration(ms) {
   if (ms === null || ms === undefined || Number.isNaN(ms)) {

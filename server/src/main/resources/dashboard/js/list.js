@@ -19,7 +19,8 @@ import { executions, describeError } from './api.js';
 import { openStream, watchUrl } from './sse.js';
 import { el } from './dom.js';
 import {
-  dateTime, duration, int64, isActive, modeOf, newestFirst, plusOneMicrosecond, statusOf, timestampKey, timings,
+  dateTime, duration, int64, isActive, modeOf, newestFirst, plusOneMicrosecond, shortDateTime, statusOf, timestampKey,
+  timings,
 } from './format.js';
 
 /** Rows kept at most; the oldest go beyond it (and "more" brings them back). */
@@ -392,7 +393,7 @@ function row(execution) {
   const tr = el('tr', { 'data-id': execution.id, 'data-revision': String(int64(execution.revision)),
     'data-status': status },
     el('td', {}, statusBadge(status)),
-    el('td', {}, el('a', { href: '#/executions/' + encodeURIComponent(execution.id), textContent: execution.pipeline,
+    el('td', { className: 'pipeline' }, el('a', { href: '#/executions/' + encodeURIComponent(execution.id), textContent: execution.pipeline,
       title: 'Details of execution ' + execution.id })),
     el('td', { textContent: modeOf(execution).toLowerCase() }),
     el('td', {}, labels.map(([key, value]) => el('span', { className: 'chip', textContent: `${key}=${value}` }))),
@@ -408,7 +409,8 @@ function row(execution) {
 
 function timeCell(timestamp) {
   return el('td', { className: 'time' }, timestamp
-      ? el('time', { dateTime: timestamp, textContent: dateTime(timestamp), title: timestamp }) : '');
+      ? el('time', { dateTime: timestamp, textContent: shortDateTime(timestamp), title: dateTime(timestamp) + ' (' + timestamp + ')' })
+      : '');
 }
 
 /** A status as a badge; its class gives it its colour (app.css). */

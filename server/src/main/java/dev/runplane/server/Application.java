@@ -190,8 +190,8 @@ public final class Application implements AutoCloseable {
         transport.maxInboundMessageSize(ops.transport().maxInboundMessageBytes())
                 .maxInboundMetadataSize(ops.transport().maxInboundMetadataBytes());
         List<BindableService> services = List.of(
-                new ExecutionGrpcService(executions, config.limits(), new PostgresExecutionWatch(hub, database.pool()),
-                        queues),
+                new ExecutionGrpcService(executions, config.limits(),
+                        new PostgresExecutionWatch(hub, database.pool(), database.customPlans()), queues),
                 new WorkerGrpcService(workers, config.limits()),
                 new KeyGrpcService(keys, authenticator, Clock.systemUTC()));
         Reaper reaper = new Reaper(workerStore, workerSettings).start();

@@ -46,7 +46,7 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     private final QueueRequestValidator queueValidator = new QueueRequestValidator();
     private final ExecutionWatch watch;
     private final Queues queues;
-    private final SharedEventProtos eventProtos = new SharedEventProtos();
+    private final WatchResponses watchResponses = new WatchResponses();
 
     public ExecutionGrpcService(Executions executions, Limits limits, ExecutionWatch watch, Queues queues) {
         this.executions = executions;
@@ -157,15 +157,15 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     @Override
     public void watchExecution(WatchExecutionRequest request, StreamObserver<WatchExecutionResponse> observer) {
         GrpcReactor.serverStream(Mono.fromCallable(() -> watchValidator.watch(request))
-                .flatMapMany(valid -> watch.watchExecution(valid.id(), valid.afterRevision()))
-                .map(e -> WatchExecutionResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
+                .flatMapMany(valid -> watch.followExecution(valid.id(), valid.afterRevision(), valid.heartbeatInterval()))
+                .map(watchResponses::execution), observer);
     }
 
     @Override
     public void watchExecutions(WatchExecutionsRequest request, StreamObserver<WatchExecutionsResponse> observer) {
-        GrpcReactor.serverStream(Mono.fromCallable(() -> watchValidator.filter(request))
-                .flatMapMany(filter -> watch.watchExecutions(filter, request.getAfterSequence()))
-                .map(e -> WatchExecutionsResponse.newBuilder().setEvent(eventProtos.toProto(e)).build()), observer);
+        GrpcReactor.serverStream(Mono.fromCallable(() -> watchValidator.executions(request))
+                .flatMapMany(watch::followExecutions)
+                .map(watchResponses::executions), observer);
     }
 
     @Override

@@ -40,7 +40,7 @@ final class SearchRequestValidator {
 
     SearchQuery validate(SearchRequest request) {
         RequestChecks checks = new RequestChecks();
-        SearchFilter filter = filter(checks, "filter.", request.getFilter());
+        SearchFilter filter = filter(checks, "filter.", request.getFilter(), FilterChecks.SEARCH, limits);
         String text = checks.text("query", request.getQuery(), MAX_QUERY_LENGTH);
         if (text != null && text.isBlank()) {
             text = null;
@@ -75,11 +75,16 @@ final class SearchRequestValidator {
         return "search " + RunRequestValidator.fingerprint(bound);
     }
 
-    private SearchFilter filter(RequestChecks checks, String prefix, ExecutionFilter f) {
-        List<UUID> ids = FilterChecks.SEARCH.ids(checks, prefix + "ids", f.getIdsList());
-        List<String> pipelines = FilterChecks.SEARCH.pipelines(checks, prefix + "pipelines", f.getPipelinesList());
-        Set<ExecutionState> statuses = FilterChecks.SEARCH.statuses(checks, prefix + "statuses", f.getStatusesList());
-        Set<Mode> modes = FilterChecks.SEARCH.modes(checks, prefix + "modes", f.getModesList());
+    /**
+     * An ExecutionFilter as Search takes it; WatchExecutions takes the same one (its repeated fields
+     * checked by {@code repeated}: {@link FilterChecks#WATCH} names bad values by index).
+     */
+    static SearchFilter filter(RequestChecks checks, String prefix, ExecutionFilter f, FilterChecks repeated,
+                               Limits limits) {
+        List<UUID> ids = repeated.ids(checks, prefix + "ids", f.getIdsList());
+        List<String> pipelines = repeated.pipelines(checks, prefix + "pipelines", f.getPipelinesList());
+        Set<ExecutionState> statuses = repeated.statuses(checks, prefix + "statuses", f.getStatusesList());
+        Set<Mode> modes = repeated.modes(checks, prefix + "modes", f.getModesList());
         Map<String, String> labels = new TreeMap<>(f.getLabelsMap());
         checks.labels(prefix + "labels", labels, limits);
         Integer min = f.hasMinPriority() ? f.getMinPriority() : null;

@@ -1,20 +1,23 @@
 package dev.runplane.server.grpc;
 
-import dev.runplane.server.core.ExecutionState;
+import com.google.protobuf.util.Durations;
+import dev.runplane.server.core.ExecutionWatch;
 import dev.runplane.server.core.Limits;
-import dev.runplane.server.core.Mode;
 import dev.runplane.server.core.WatchFilter;
-import dev.runplane.v1.ExecutionFilter;
 import dev.runplane.v1.WatchExecutionRequest;
 import dev.runplane.v1.WatchExecutionsRequest;
-import java.util.HashSet;
-import java.util.Set;
+import java.time.Duration;
 import java.util.UUID;
 
 /** Checks WatchExecution and WatchExecutions requests; every bad field is named. */
 final class WatchRequestValidator {
 
-    record ValidWatch(UUID id, long afterRevision) {
+    /** A heartbeat when nothing was sent for this long, unless the request says otherwise. */
+    static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(15);
+    static final Duration MIN_HEARTBEAT = Duration.ofSeconds(1);
+    static final Duration MAX_HEARTBEAT = Duration.ofHours(1);
+
+    record ValidWatch(UUID id, long afterRevision, Duration heartbeatInterval) {
     }
 
     private final Limits limits;
@@ -29,41 +32,45 @@ final class WatchRequestValidator {
         if (request.getAfterRevision() < 0) {
             checks.fail("after_revision", "must not be negative");
         }
+        Duration heartbeat = heartbeat(checks, request.hasHeartbeatInterval(), request.getHeartbeatInterval());
         checks.throwIfInvalid();
-        return new ValidWatch(id, request.getAfterRevision());
+        return new ValidWatch(id, request.getAfterRevision(), heartbeat);
     }
 
     /**
-     * The filter of a WatchExecutions request; fields a live stream cannot honour are refused, not
-     * ignored. Its repeated fields are checked and capped as Search's are ({@link FilterChecks}; each
-     * watcher's filter is matched against every event, so 100,000 ids would cost every event's fan-out).
+     * A WatchExecutions request. Its filter is Search's, checked by Search's code (its repeated fields
+     * capped as Search's are, {@link FilterChecks}: each watcher's filter is matched against every
+     * event, so 100,000 ids would cost every event's fan-out), and bad values named by index.
      */
-    WatchFilter filter(WatchExecutionsRequest request) {
+    ExecutionWatch.FilteredWatch executions(WatchExecutionsRequest request) {
         RequestChecks checks = new RequestChecks();
-        if (request.getAfterSequence() < 0) {
-            checks.fail("after_sequence", "must not be negative");
+        long after = request.getAfterSequence();
+        if (after < ExecutionWatch.FROM_START) {
+            checks.fail("after_sequence", "must be the sequence of an event, 0 (from now) or -1 (from the oldest "
+                    + "retained event)");
         }
-        ExecutionFilter f = request.getFilter();
-        Set<UUID> ids = new HashSet<>(FilterChecks.WATCH.ids(checks, "filter.ids", f.getIdsList()));
-        Set<String> pipelines = new HashSet<>(FilterChecks.WATCH.pipelines(checks, "filter.pipelines",
-                f.getPipelinesList()));
-        Set<ExecutionState> statuses = FilterChecks.WATCH.statuses(checks, "filter.statuses", f.getStatusesList());
-        Set<Mode> modes = FilterChecks.WATCH.modes(checks, "filter.modes", f.getModesList());
-        checks.labels("filter.labels", f.getLabelsMap(), limits);
-        String unsupported = "is not supported by WatchExecutions (use ids, pipelines, statuses, modes or labels)";
-        if (!f.getParentId().isEmpty()) {
-            checks.fail("filter.parent_id", unsupported);
+        if (request.getSnapshot() && after != 0) {
+            // A snapshot shows now; events after an older sequence would not join it exactly.
+            checks.fail("snapshot", "cannot be combined with after_sequence: resume from the sequence of "
+                    + "snapshot_complete, a later event or a heartbeat without snapshot");
         }
-        if (!f.getWorkerId().isEmpty()) {
-            checks.fail("filter.worker_id", unsupported);
-        }
-        if (f.hasCreateTime() || f.hasStartTime() || f.hasEndTime()) {
-            checks.fail("filter", "time ranges are not supported by WatchExecutions");
-        }
-        if (f.hasMinPriority() || f.hasMaxPriority()) {
-            checks.fail("filter", "priority ranges are not supported by WatchExecutions");
-        }
+        var filter = SearchRequestValidator.filter(checks, "filter.", request.getFilter(), FilterChecks.WATCH, limits);
+        Duration heartbeat = heartbeat(checks, request.hasHeartbeatInterval(), request.getHeartbeatInterval());
         checks.throwIfInvalid();
-        return new WatchFilter(ids, pipelines, statuses, modes, f.getLabelsMap());
+        return new ExecutionWatch.FilteredWatch(new WatchFilter(filter), after, request.getSnapshot(), heartbeat);
+    }
+
+    /** heartbeat_interval: unset or 0 is the default, else from the minimum to the maximum. */
+    private static Duration heartbeat(RequestChecks checks, boolean present, com.google.protobuf.Duration interval) {
+        if (!present || interval.equals(com.google.protobuf.Duration.getDefaultInstance())) {
+            return DEFAULT_HEARTBEAT;
+        }
+        Duration value = Durations.isValid(interval) ? ProtoMapper.duration(interval) : null;
+        if (value == null || value.compareTo(MIN_HEARTBEAT) < 0 || value.compareTo(MAX_HEARTBEAT) > 0) {
+            checks.fail("heartbeat_interval", "must be from " + MIN_HEARTBEAT.toSeconds() + "s to "
+                    + MAX_HEARTBEAT.toSeconds() + "s (unset or 0: " + DEFAULT_HEARTBEAT.toSeconds() + "s)");
+            return DEFAULT_HEARTBEAT;
+        }
+        return value;
     }
 }

@@ -83,15 +83,24 @@ public final class ExecutionEventsSql {
     private ExecutionEventsSql() {
     }
 
+    /*
+     * The third part is one row of NULL columns whose "horizon" is the read's xmin: when the read
+     * returns less than a page, every event of a transaction below it has been read, which a
+     * snapshot's join waits for (docs/events.md, "Snapshot, then live"). It reads no table: a join
+     * ON false is planned as a one-time filter.
+     */
     private static String hubRead(String columns) {
         return Sql.compact("""
-                (SELECT %1$s, true AS settled FROM execution_events
+                (SELECT %1$s, true AS settled, NULL::text AS horizon FROM execution_events
                   WHERE (xid, sequence) > ($1::text::xid8, $2) AND xid < pg_snapshot_xmin(pg_current_snapshot())
                   ORDER BY xid, sequence LIMIT %2$d)
                 UNION ALL
-                (SELECT %1$s, false AS settled FROM execution_events
+                (SELECT %1$s, false AS settled, NULL AS horizon FROM execution_events
                   WHERE (xid, sequence) > ($1::text::xid8, $2) AND xid >= pg_snapshot_xmin(pg_current_snapshot())
                   ORDER BY xid, sequence LIMIT 1)
+                UNION ALL
+                (SELECT %1$s, NULL AS settled, pg_snapshot_xmin(pg_current_snapshot())::text AS horizon
+                  FROM (SELECT) AS one LEFT JOIN execution_events ON false)
                 """.formatted(columns, HUB_PAGE));
     }
 

@@ -20,15 +20,16 @@ public final class WatchInterruptedException extends RunplaneException {
     }
 
     /**
-     * @param lastSequence the sequence of the last event delivered, 0 if none (then no {@code after_sequence})
+     * @param lastSequence where to resume: the sequence of the last event delivered (or considered), -1
+     *                     for the start of the log, 0 if none (then no {@code after_sequence})
      * @param lastRevision the revision of the last event delivered (WatchExecution), 0 if none
      */
     public WatchInterruptedException(Reason reason, long lastSequence, long lastRevision) {
         super(Kind.WATCH_INTERRUPTED, reason.name(),
-                entries("after_sequence", lastSequence > 0 ? Long.toString(lastSequence) : null,
+                entries("after_sequence", lastSequence != 0 ? Long.toString(lastSequence) : null,
                         "after_revision", lastRevision > 0 ? Long.toString(lastRevision) : null),
                 reason.message
-                        + (lastSequence > 0 ? " with after_sequence=" + lastSequence : "")
+                        + (lastSequence != 0 ? " with after_sequence=" + lastSequence : "")
                         + (lastRevision > 0 ? " (WatchExecution: after_revision=" + lastRevision + ")" : ""), null);
     }
 }

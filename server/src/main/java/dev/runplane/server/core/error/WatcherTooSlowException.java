@@ -7,8 +7,9 @@ package dev.runplane.server.core.error;
 public final class WatcherTooSlowException extends RunplaneException {
 
     /**
-     * @param lastSequence the sequence of the last event delivered, 0 if none (metadata
-     *                     {@code after_sequence} is always there: 0 means start again)
+     * @param lastSequence where to resume: the sequence of the last event delivered, -1 for the start
+     *                     of the log, 0 if none (metadata {@code after_sequence} is always there: 0 means
+     *                     start again, with a snapshot if the stream had one)
      * @param lastRevision the revision of the last event delivered (WatchExecution), 0 if none
      */
     public WatcherTooSlowException(int bufferSize, long lastSequence, long lastRevision) {

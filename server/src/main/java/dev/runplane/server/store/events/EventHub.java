@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -95,6 +96,11 @@ public final class EventHub implements AutoCloseable {
      */
     HubWatcher join(UUID executionId, WatchFilter filter) {
         return fanOut.join(executionId, filter);
+    }
+
+    /** See {@link WatcherFanOut#passing}: the hub reads at once, then completes it from its own reads. */
+    Mono<HubWatcher.Offered> passing(HubWatcher watcher, long xmax) {
+        return fanOut.passing(watcher, xmax, follower::wake);
     }
 
     void leave(HubWatcher watcher) {

@@ -35,6 +35,13 @@ final class HubWatcher {
         }
     }
 
+    /**
+     * How far the hub has taken a filtered watcher: to {@code position}, having handed it
+     * {@code handed} events by then (those that it accepted; the others it considered and left out).
+     */
+    record Offered(EventPosition position, long handed) {
+    }
+
     final UUID executionId;
     final WatchFilter filter;
     final EventPosition start;
@@ -42,6 +49,9 @@ final class HubWatcher {
     private final Sinks.Many<LoggedEvent> queue;
     private final Sinks.One<Void> ended = Sinks.one();
     private volatile boolean closed;
+    /** Events handed to the queue: written by the hub's reading thread under the fan-out's lock. */
+    private long handed;
+    private volatile Offered offered;
 
     /**
      * @param executionId the one execution watched, or null for a filtered watcher
@@ -53,19 +63,36 @@ final class HubWatcher {
         this.start = start;
         this.capacity = capacity;
         this.queue = Sinks.many().unicast().onBackpressureBuffer(Queues.<LoggedEvent>get(capacity).get());
+        this.offered = new Offered(start, 0);
     }
 
     /** Called by the hub's single reading thread only. */
     void offer(LoggedEvent event) {
-        if (closed || (executionId == null && !filter.matches(event.event()))) {
+        if (closed || (executionId == null && !filter.accepts(event.event()))) {
             return;
         }
+        handed++;
         Sinks.EmitResult result = queue.tryEmitNext(event);
         if (result == Sinks.EmitResult.FAIL_OVERFLOW) {
             end(new Overflow());
         } else if (result.isFailure() && result != Sinks.EmitResult.FAIL_CANCELLED) {
             throw new IllegalStateException("watcher refused an event: " + result);
         }
+    }
+
+    /** The hub has offered this watcher every event up to {@code position} (its reading thread, under the lock). */
+    void considered(EventPosition position) {
+        offered = new Offered(position, handed);
+    }
+
+    /** Where the hub has taken this watcher as of {@link #considered}: read from the stream's side. */
+    Offered offered() {
+        return offered;
+    }
+
+    /** The watcher at the hub's current {@code position}, under the fan-out's lock. */
+    Offered offeredAt(EventPosition position) {
+        return new Offered(position, handed);
     }
 
     void end(RuntimeException why) {

@@ -55,12 +55,12 @@ final class LogFollower {
 
     /** Takes the current end of the log as the starting position (blocking: start-up only), then follows it. */
     void start() {
-        EventPosition start = Mono.usingWhen(connections.create(),
+        Start start = Mono.usingWhen(connections.create(),
                 c -> Mono.from(c.createStatement(ExecutionEventsSql.HUB_START).execute())
-                        .flatMap(r -> Mono.from(r.map((row, meta) -> startPosition(row)))),
+                        .flatMap(r -> Mono.from(r.map((row, meta) -> start(row)))),
                 PostgresqlConnection::close)
                 .block(Duration.ofSeconds(30));
-        fanOut.startAt(start);
+        fanOut.startAt(start.position(), start.xmin());
         loop = Flux.usingWhen(connections.create(), this::follow, LogFollower::closeQuietly)
                 .doOnError(e -> {
                     listening = false;
@@ -102,11 +102,16 @@ final class LogFollower {
         });
     }
 
+    /** Where the hub starts, and its horizon: every transaction below xmin had ended. */
+    private record Start(EventPosition position, long xmin) {
+    }
+
     /** The log's last event before the start, or (xmin, 0) when there is none (START_SQL). */
-    private static EventPosition startPosition(Row row) {
+    private static Start start(Row row) {
         String xid = row.get("xid_text", String.class);
-        return xid == null ? EventPosition.of(row.get("xmin", String.class), 0)
-                : EventPosition.of(xid, row.get("sequence", Long.class));
+        long xmin = EventPosition.xid(row.get("xmin", String.class));
+        return new Start(xid == null ? new EventPosition(xmin, 0) : EventPosition.of(xid, row.get("sequence", Long.class)),
+                xmin);
     }
 
     /** An engine without LISTEN answers "feature not supported" or a syntax error; anything else is a failure. */
@@ -128,21 +133,23 @@ final class LogFollower {
         long readStart = System.nanoTime(); // caught up, if it is, as of this read's snapshot
         return connection.createStatement(light ? ExecutionEventsSql.HUB_LIGHT_READ : ExecutionEventsSql.HUB_READ)
                 .bind(0, from.xidText()).bind(1, from.sequence()).execute()
-                .flatMap(r -> r.map((row, meta) -> !Boolean.TRUE.equals(row.get("settled", Boolean.class))
-                        ? ReadRow.PENDING : light ? ReadRow.light(row) : ReadRow.full(EventLog.read(row))))
+                .flatMap(r -> r.map((row, meta) -> readRow(row, light)))
                 .collectList()
                 .timeout(READ_TIMEOUT)
                 .flatMap(rows -> {
                     List<ReadRow> settled = new ArrayList<>(rows.size());
                     boolean pending = false;
+                    Long horizon = null;
                     for (ReadRow row : rows) {
-                        if (row == ReadRow.PENDING) {
-                            pending = true;
-                        } else {
-                            settled.add(row);
+                        switch (row.kind()) {
+                            case PENDING -> pending = true;
+                            case HORIZON -> horizon = row.position().xid();
+                            case SETTLED -> settled.add(row);
                         }
                     }
-                    if (!fanOut.deliver(settled, light)) {
+                    // Less than a page: every event below the read's xmin has been read.
+                    Long passed = settled.size() < ExecutionEventsSql.HUB_PAGE ? horizon : null;
+                    if (!fanOut.deliver(settled, light, passed)) {
                         return Mono.defer(() -> catchUp(connection, retry)); // again, in full
                     }
                     if (settled.size() < ExecutionEventsSql.HUB_PAGE && !pending) {
@@ -157,6 +164,18 @@ final class LogFollower {
                     }
                     return Mono.empty();
                 });
+    }
+
+    /** One row of {@link ExecutionEventsSql#HUB_READ} (or its light form): settled, pending, or the horizon. */
+    private static ReadRow readRow(Row row, boolean light) {
+        Boolean settled = row.get("settled", Boolean.class);
+        if (settled == null) {
+            return ReadRow.horizon(row);
+        }
+        if (!settled) {
+            return ReadRow.PENDING;
+        }
+        return light ? ReadRow.light(row) : ReadRow.full(EventLog.read(row));
     }
 
     /** Reads now rather than on the next notification (dropped when a read is already pending: it sees them too). */

@@ -40,7 +40,8 @@ export class ExecutionDetail {
       return;
     }
     this.stream = openStream({
-      url: watchUrl('WatchExecution', { id, heartbeatInterval: '10s' }),
+      url: (after) => watchUrl('WatchExecution', after ? { id, afterRevision: after, heartbeatInterval: '10s' }
+        : { id, heartbeatInterval: '10s' }),
       resumeOnEnd: false,
       onMessage: (name, message) => {
         const event = message.event;

@@ -5,12 +5,10 @@
 // - Without free text the list is live: the snapshot gives the matching executions as they are,
 //   then every change arrives as an event; an event is applied only when its revision is newer than
 //   the row's, so the snapshot/event join and the Search pages of "more" never step back.
-// - The status filter is applied here, not sent to the stream: status is the one filtered field that
-//   changes, and a watch filtered by status would not tell when a row leaves it (its event no longer
-//   matches), leaving it shown with a stale status. So a row that leaves the status filter goes,
-//   one that enters it comes.
-// - The time range (of create_time) is applied here too: WatchExecutions takes no time ranges, and
-//   a row's create_time never changes, so filtering the stream's rows is exact. Search gets both.
+// - The stream gets the whole filter (Search's meaning, statuses and time range included). Status
+//   is the one filtered field that changes: the server also sends the event that moves a row out
+//   of the filter's statuses, and the page removes that row (matches() below), so a row that
+//   leaves the status filter goes and one that enters it comes.
 // - With free text the rows are Search's (the server's word matching), kept up to date by the same
 //   stream; new executions are not added (the stream cannot tell whether they match the words), and
 //   the page says so.
@@ -29,7 +27,7 @@ const MAX_ROWS = 1000;
 const PAGE_SIZE = 50;
 /** Latest states seen on the stream for rows not (yet) shown, to join with Search pages. */
 const MAX_SEEN = 5000;
-/** Without snapshot_complete within this time the server predates snapshots: read page 1 by Search. */
+/** With no message within this time the server predates snapshots: read page 1 by Search. */
 const SNAPSHOT_FALLBACK_MS = 3000;
 
 export class ExecutionList {
@@ -57,9 +55,9 @@ export class ExecutionList {
   }
 
   /**
-   * Starts over for a new filter: a new stream, no rows. spec: {filter} (what WatchExecutions
-   * takes: pipelines, modes, labels), {statuses} (a Set of names, or null), {createTime} (a
-   * TimeRange, or null) and {query} (free text, or empty).
+   * Starts over for a new filter: a new stream, no rows. spec: {filter} (pipelines, modes, labels),
+   * {statuses} (a Set of names, or null), {createTime} (a TimeRange, or null) and {query} (free
+   * text, or empty).
    */
   open(spec) {
     this.generation += 1;
@@ -80,8 +78,11 @@ export class ExecutionList {
     this.setNotice(this.live ? 'Connecting…' : 'Searching…', 'pending');
     const current = () => generation === this.generation;
     const fallback = setTimeout(() => current() && !this.ready && this.snapshotMissing(), SNAPSHOT_FALLBACK_MS);
+    const filter = searchFilter(spec);
     this.stream = openStream({
-      url: watchUrl('WatchExecutions', { filter: spec.filter, snapshot: true, heartbeatInterval: '10s' }),
+      url: (after) => watchUrl('WatchExecutions', after ? { filter, afterSequence: after, heartbeatInterval: '10s' }
+        : { filter, snapshot: true, heartbeatInterval: '10s' }),
+      onRestart: () => current() && this.restart(),
       onMessage: (name, message) => current() && this.message(name, message, fallback),
       onState: (state) => current() && this.streamState(state),
       onError: (error) => {
@@ -99,8 +100,19 @@ export class ExecutionList {
     });
   }
 
+  /** The stream broke before its snapshot completed: it starts over, and so do the rows. */
+  restart() {
+    this.rows.clear();
+    this.trs.clear();
+    this.order = [];
+    this.body.replaceChildren();
+    this.ready = false;
+    this.page = null;
+  }
+
   message(name, message, fallback) {
     if (name === 'snapshot') {
+      clearTimeout(fallback);
       this.offer(message.snapshot, this.live);
     } else if (name === 'snapshot_complete') {
       clearTimeout(fallback);
@@ -369,7 +381,10 @@ export function searchFilter(spec) {
   return filter;
 }
 
-/** Whether a row passes what the page filters itself: the statuses and the time range. */
+/**
+ * Whether a row passes the statuses and the time range: the server's filter again, for the event
+ * that moves a row out of the statuses (and for "more" pages joined with newer stream states).
+ */
 function matches(spec, execution) {
   if (spec.statuses && !spec.statuses.has(statusOf(execution))) {
     return false;

@@ -111,7 +111,7 @@ function applyFilters() {
   list.open(spec);
   const request = { filter: searchFilter(spec), query: spec.query || undefined, orderBy: 'create_time desc' };
   replace(byId('list-commands'), commands('Search', request,
-      [streamLine({ filter: spec.filter, snapshot: true })]));
+      [streamLine({ filter: searchFilter(spec), snapshot: true })]));
 }
 
 let typing = null;

@@ -9,7 +9,7 @@ import { ConnectError, authHeaders, noteError } from './api.js';
 const FINAL = new Set(['unauthenticated', 'permission_denied', 'invalid_argument', 'not_found',
   'unimplemented', 'out_of_range', 'failed_precondition']);
 
-/** The URL of a watch RPC with its request in Connect's GET encoding. */
+/** The URL of a watch RPC with its request in Connect's GET encoding (a URL-encoded JSON message). */
 export function watchUrl(method, request) {
   return `/runplane.v1.ExecutionService/${method}?encoding=json&message=`
       + encodeURIComponent(JSON.stringify(request));
@@ -17,6 +17,12 @@ export function watchUrl(method, request) {
 
 /**
  * Opens a stream and keeps it open across network breaks until close().
+ *   url(lastEventId): the URL to GET; lastEventId is '' for the first connection (and after a break
+ *     before any resume point), else the last SSE id received, which the request resumes after
+ *     (after_sequence, after_revision). The Last-Event-ID header carries the same value, as
+ *     EventSource would send it.
+ *   onRestart(): called before a reconnection that has no resume point (a break during a
+ *     snapshot): the stream starts over, so the caller drops what it had
  *   onMessage(eventName, message): one SSE event, its data parsed as JSON
  *   onState("connecting" | "open" | "reconnecting" | "closed"): for the page's live indicator
  *   onError(ConnectError): the stream ended for good (a FINAL code); not called after close()
@@ -24,8 +30,8 @@ export function watchUrl(method, request) {
  *   resumeOnEnd: reconnect when the server ends the stream normally (WatchExecutions never ends;
  *     WatchExecution ends after the terminal state)
  */
-export function openStream({ url, onMessage, onState = () => {}, onError = () => {}, silenceMs = 35000,
-  resumeOnEnd = true }) {
+export function openStream({ url, onMessage, onRestart = () => {}, onState = () => {}, onError = () => {},
+  silenceMs = 35000, resumeOnEnd = true }) {
   let closed = false;
   let controller = null;
   let lastEventId = '';
@@ -36,7 +42,7 @@ export function openStream({ url, onMessage, onState = () => {}, onError = () =>
     if (lastEventId) {
       headers['Last-Event-ID'] = lastEventId;
     }
-    const response = await fetch(url, { headers, signal: controller.signal, cache: 'no-store' });
+    const response = await fetch(url(lastEventId), { headers, signal: controller.signal, cache: 'no-store' });
     if (!response.ok) {
       throw ConnectError.fromBody(response.status, await response.text());
     }
@@ -53,7 +59,8 @@ export function openStream({ url, onMessage, onState = () => {}, onError = () =>
         clearTimeout(watchdog);
         watchdog = setTimeout(() => controller.abort(), silenceMs);
         for (const event of parser.push(value)) {
-          if (event.id !== null) {
+          // "0" is no resume point (a heartbeat during a snapshot): resuming "after 0" means "from now".
+          if (event.id !== null && event.id !== '' && event.id !== '0') {
             lastEventId = event.id;
           }
           if (event.name === 'error') {
@@ -72,8 +79,13 @@ export function openStream({ url, onMessage, onState = () => {}, onError = () =>
 
   async function run() {
     let failures = 0;
+    let first = true;
     while (!closed) {
-      onState(failures === 0 && !lastEventId ? 'connecting' : 'reconnecting');
+      onState(first ? 'connecting' : 'reconnecting');
+      if (!first && !lastEventId) {
+        onRestart();
+      }
+      first = false;
       try {
         await connectOnce();
         if (!resumeOnEnd) {

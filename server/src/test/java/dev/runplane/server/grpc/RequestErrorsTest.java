@@ -141,19 +141,24 @@ class RequestErrorsTest {
                 .addStatuses(ExecutionStatus.EXECUTION_STATUS_UNSPECIFIED).addStatusesValue(99)
                 .addModesValue(0).addModesValue(42)
                 .putLabels("bad key", "v")
-                .setParentId("p").setMinPriority(1)
+                .setParentId("p").setMinPriority(5).setMaxPriority(1)
                 .build();
-        assertEquals(List.of("after_sequence: must not be negative",
+        assertEquals(List.of("after_sequence: must be the sequence of an event, 0 (from now) or -1 (from the oldest"
+                                + " retained event)",
+                        "snapshot: cannot be combined with after_sequence: resume from the sequence of"
+                                + " snapshot_complete, a later event or a heartbeat without snapshot",
                         "filter.ids[0]: is required", "filter.ids[1]: " + NOT_AN_ID,
                         "filter.pipelines[0]: must match [a-z0-9][a-z0-9_.-]{0,127}",
                         "filter.statuses[0]: must be a known status", "filter.statuses[1]: must be a known status",
                         "filter.modes[0]: must be a known mode", "filter.modes[1]: must be a known mode",
                         "filter.labels: key 'bad key' must match [A-Za-z0-9][A-Za-z0-9_.-/]{0,62}",
-                        "filter.parent_id: is not supported by WatchExecutions"
-                                + " (use ids, pipelines, statuses, modes or labels)",
-                        "filter: priority ranges are not supported by WatchExecutions"),
+                        "filter.min_priority: must not be above max_priority",
+                        "filter.parent_id: " + NOT_AN_ID,
+                        "heartbeat_interval: must be from 1s to 3600s (unset or 0: 15s)"),
                 violations(() -> server.executions().watchExecutions(WatchExecutionsRequest.newBuilder()
-                        .setAfterSequence(-1).setFilter(filter).build()).hasNext()));
+                        .setAfterSequence(-2).setSnapshot(true).setFilter(filter)
+                        .setHeartbeatInterval(com.google.protobuf.Duration.newBuilder().setNanos(500_000_000))
+                        .build()).hasNext()));
     }
 
     @Test

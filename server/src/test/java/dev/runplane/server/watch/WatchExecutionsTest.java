@@ -211,7 +211,7 @@ class WatchExecutionsTest {
         var invalid = Errors.expect(Status.Code.INVALID_ARGUMENT, () -> b.executions().watchExecutions(
                 WatchExecutionsRequest.newBuilder().setAfterSequence(999_999_999)
                         .setFilter(ExecutionFilter.newBuilder().addPipelines("Bad Name")
-                                .addStatuses(ExecutionStatus.EXECUTION_STATUS_UNSPECIFIED).setWorkerId("w"))
+                                .addStatuses(ExecutionStatus.EXECUTION_STATUS_UNSPECIFIED).setWorkerId("w".repeat(257)))
                         .build()).hasNext());
         assertEquals(List.of("filter.pipelines[0]", "filter.statuses[0]", "filter.worker_id"),
                 Errors.violatedFields(invalid));

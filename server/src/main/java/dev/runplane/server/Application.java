@@ -14,6 +14,8 @@ import dev.runplane.server.grpc.KeyGrpcService;
 import dev.runplane.server.grpc.MetricsInterceptor;
 import dev.runplane.server.grpc.WorkerGrpcService;
 import dev.runplane.server.grpc.auth.AuthInterceptor;
+import dev.runplane.server.http.HttpDoor;
+import dev.runplane.server.http.HttpFace;
 import dev.runplane.server.store.PostgresExecutionQueries;
 import dev.runplane.server.store.PostgresExecutionStore;
 import dev.runplane.server.store.PostgresKeyStore;
@@ -56,6 +58,8 @@ public final class Application implements AutoCloseable {
     private final EmbeddedDatabase embedded;
     private final Database database;
     private final RunplaneServer server;
+    /** The HTTP port; null when it is off. */
+    private final HttpFace http;
     private final Operations operations;
     /** The live event log of this replica: watch streams, and wake-ups of pollers for other replicas' work. */
     private final EventHub hub;
@@ -64,11 +68,12 @@ public final class Application implements AutoCloseable {
     private final Workers workers;
 
     private Application(ServerConfig config, EmbeddedDatabase embedded, Database database, RunplaneServer server,
-                        Operations operations, EventHub hub, Reaper reaper, Workers workers) {
+                        HttpFace http, Operations operations, EventHub hub, Reaper reaper, Workers workers) {
         this.config = config;
         this.embedded = embedded;
         this.database = database;
         this.server = server;
+        this.http = http;
         this.operations = operations;
         this.hub = hub;
         this.reaper = reaper;
@@ -184,11 +189,16 @@ public final class Application implements AutoCloseable {
         AuthInterceptor auth = new AuthInterceptor(authenticator, queries, ops.insecure(), ops.protectReflection(),
                 ops.maxStreamsPerKey());
         PrometheusMeterRegistry registry = Operations.registryFor(ops);
-        if (registry != null) {
-            transport.intercept(new MetricsInterceptor(registry)); // added last, so it runs first
+        // The HTTP face's private transport: the same services, interceptors and limits (issue 20).
+        HttpDoor door = ops.http().enabled() ? HttpDoor.create() : null;
+        for (ServerBuilder<?> builder : door == null ? List.<ServerBuilder<?>>of(transport)
+                : List.of(transport, door.builder())) {
+            if (registry != null) {
+                builder.intercept(new MetricsInterceptor(registry)); // added after the door's peer, so it runs first
+            }
+            builder.maxInboundMessageSize(ops.transport().maxInboundMessageBytes())
+                    .maxInboundMetadataSize(ops.transport().maxInboundMetadataBytes());
         }
-        transport.maxInboundMessageSize(ops.transport().maxInboundMessageBytes())
-                .maxInboundMetadataSize(ops.transport().maxInboundMetadataBytes());
         List<BindableService> services = List.of(
                 new ExecutionGrpcService(executions, config.limits(),
                         new PostgresExecutionWatch(hub, database.pool(), database.customPlans()), queues),
@@ -197,21 +207,37 @@ public final class Application implements AutoCloseable {
         Reaper reaper = new Reaper(workerStore, workerSettings).start();
         RunplaneServer server;
         try {
-            server = new RunplaneServer(transport, services, List.of(auth)).start();
+            server = new RunplaneServer(transport, door == null ? null : door.builder(), services, List.of(auth)).start();
         } catch (RuntimeException e) {
             reaper.close();
             throw e;
         }
+        HttpFace http;
+        try {
+            http = door == null ? null : door.open(config.bind(), ops, server.doorServices());
+        } catch (RuntimeException e) {
+            server.stopNow();
+            reaper.close();
+            throw e;
+        }
         log.info("Runplane listening on {}:{} (database {})", config.bind(), server.port(), database.address());
+        if (http != null) {
+            log.info("Dashboard and HTTP API (Connect, SSE, webhooks) on {}", door.url(config.bind(), ops, http));
+        }
         Operations operations = new Operations(registry);
         operations.databaseLost().subscribe(lost -> hub.endWatchersForOutage()); // before the check starts
         operations.start(ops, config.bind(), database, server.health());
         operations.registerHub(hub);
-        return new Application(config, embedded, database, server, operations, hub, reaper, workers);
+        return new Application(config, embedded, database, server, http, operations, hub, reaper, workers);
     }
 
     public int port() {
         return server.port();
+    }
+
+    /** The HTTP port actually bound (useful with --http-port 0); -1 when the HTTP face is off. */
+    public int httpPort() {
+        return http == null ? -1 : http.port();
     }
 
     public Database database() {
@@ -250,6 +276,9 @@ public final class Application implements AutoCloseable {
         hub.close();
         workers.stopWaiting();
         server.stop(config.drainTime().toMillis());
+        if (http != null) {
+            http.close(); // its calls ended with the server's; now its connections close
+        }
         reaper.close();
         operations.close();
         database.close();

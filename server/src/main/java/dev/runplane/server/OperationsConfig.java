@@ -1,5 +1,6 @@
 package dev.runplane.server;
 
+import dev.runplane.server.http.HttpConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -14,14 +15,16 @@ import java.time.Duration;
  * @param tlsCert PEM certificate chain; null: plaintext
  * @param tlsClientCa PEM CA bundle; non-null: mutual TLS, client certificates required
  * @param metricsPort null: no metrics endpoint
+ * @param http the HTTP face (issue 20); off by default here, so tests never bind 8080 (the launcher's default)
  */
 public record OperationsConfig(boolean insecure, boolean protectReflection, Duration keyCacheTtl,
                                int maxStreamsPerKey, Path tlsCert, Path tlsKey, Path tlsClientCa,
-                               TransportLimits transport, Integer metricsPort, Duration databaseCheckInterval) {
+                               TransportLimits transport, Integer metricsPort, Duration databaseCheckInterval,
+                               HttpConfig http) {
 
     public static OperationsConfig defaults() {
         return new OperationsConfig(false, false, Duration.ofSeconds(2), 100, null, null, null,
-                TransportLimits.DEFAULT, null, Duration.ofSeconds(1));
+                TransportLimits.DEFAULT, null, Duration.ofSeconds(1), HttpConfig.OFF);
     }
 
     public boolean tls() {
@@ -30,32 +33,37 @@ public record OperationsConfig(boolean insecure, boolean protectReflection, Dura
 
     public OperationsConfig withInsecure(boolean value) {
         return new OperationsConfig(value, protectReflection, keyCacheTtl, maxStreamsPerKey, tlsCert, tlsKey,
-                tlsClientCa, transport, metricsPort, databaseCheckInterval);
+                tlsClientCa, transport, metricsPort, databaseCheckInterval, http);
     }
 
     public OperationsConfig withProtectReflection(boolean value) {
         return new OperationsConfig(insecure, value, keyCacheTtl, maxStreamsPerKey, tlsCert, tlsKey, tlsClientCa,
-                transport, metricsPort, databaseCheckInterval);
+                transport, metricsPort, databaseCheckInterval, http);
     }
 
     public OperationsConfig withMaxStreamsPerKey(int value) {
         return new OperationsConfig(insecure, protectReflection, keyCacheTtl, value, tlsCert, tlsKey, tlsClientCa,
-                transport, metricsPort, databaseCheckInterval);
+                transport, metricsPort, databaseCheckInterval, http);
     }
 
     public OperationsConfig withTls(Path cert, Path key, Path clientCa) {
         return new OperationsConfig(insecure, protectReflection, keyCacheTtl, maxStreamsPerKey, cert, key, clientCa,
-                transport, metricsPort, databaseCheckInterval);
+                transport, metricsPort, databaseCheckInterval, http);
     }
 
     public OperationsConfig withTransport(TransportLimits value) {
         return new OperationsConfig(insecure, protectReflection, keyCacheTtl, maxStreamsPerKey, tlsCert, tlsKey,
-                tlsClientCa, value, metricsPort, databaseCheckInterval);
+                tlsClientCa, value, metricsPort, databaseCheckInterval, http);
     }
 
     public OperationsConfig withMetricsPort(Integer value) {
         return new OperationsConfig(insecure, protectReflection, keyCacheTtl, maxStreamsPerKey, tlsCert, tlsKey,
-                tlsClientCa, transport, value, databaseCheckInterval);
+                tlsClientCa, transport, value, databaseCheckInterval, http);
+    }
+
+    public OperationsConfig withHttp(HttpConfig value) {
+        return new OperationsConfig(insecure, protectReflection, keyCacheTtl, maxStreamsPerKey, tlsCert, tlsKey,
+                tlsClientCa, transport, metricsPort, databaseCheckInterval, value);
     }
 
     /**

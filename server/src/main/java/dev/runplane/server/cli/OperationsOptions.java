@@ -1,12 +1,16 @@
 package dev.runplane.server.cli;
 
 import dev.runplane.server.OperationsConfig;
+import dev.runplane.server.http.HttpConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** The launcher's security, transport and metrics flags (a picocli mixin of {@link Main}); see docs/operations.md. */
 final class OperationsOptions {
+
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec spec;
 
     private static final OperationsConfig.TransportLimits LIMITS = OperationsConfig.TransportLimits.DEFAULT;
 
@@ -70,12 +74,29 @@ final class OperationsOptions {
             description = "Serve Prometheus metrics on http://BIND:PORT/metrics (env RUNPLANE_METRICS_PORT; off by default).")
     Integer metricsPort;
 
+    @Option(names = "--http-port", defaultValue = "${env:RUNPLANE_HTTP_PORT:-8080}",
+            description = "HTTP port of the dashboard, Connect/JSON, SSE and webhooks, on --bind (env RUNPLANE_HTTP_PORT; "
+                    + "default ${DEFAULT-VALUE}; 0 picks a free one; off disables it).")
+    String httpPort;
+
+    @Option(names = "--http-cors-origin", split = ",", defaultValue = "${env:RUNPLANE_HTTP_CORS_ORIGIN}",
+            description = "Origins (scheme://host[:port]) whose pages may call the HTTP port cross-origin; repeat or "
+                    + "separate with commas (env RUNPLANE_HTTP_CORS_ORIGIN; default: none, no CORS).")
+    java.util.List<String> httpCorsOrigins;
+
     OperationsConfig toConfig() {
         OperationsConfig defaults = OperationsConfig.defaults();
         OperationsConfig.TransportLimits limits = new OperationsConfig.TransportLimits(maxMessageBytes, maxMetadataBytes,
                 maxCallsPerConnection, permitKeepAliveTime, LIMITS.permitKeepAliveWithoutCalls(), maxConnectionIdle,
                 maxConnectionAge, maxConnectionAgeGrace);
+        HttpConfig http;
+        try {
+            http = new HttpConfig(HttpConfig.parsePort(httpPort), httpCorsOrigins == null ? java.util.List.of()
+                    : httpCorsOrigins.stream().map(String::trim).filter(o -> !o.isEmpty()).toList(), HttpConfig.DASHBOARD);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         return new OperationsConfig(insecure, protectReflection, defaults.keyCacheTtl(), maxStreamsPerKey, tlsCert,
-                tlsKey, tlsClientCa, limits, metricsPort, defaults.databaseCheckInterval());
+                tlsKey, tlsClientCa, limits, metricsPort, defaults.databaseCheckInterval(), http);
     }
 }

@@ -46,6 +46,8 @@ class StartupOutputTest {
             assertTrue(text.contains(dataDir.toAbsolutePath().toString()), "the data directory:\n" + text);
             assertTrue(text.matches("(?s).*schema at version [0-9]+ .*"), "the schema version:\n" + text);
             assertTrue(text.contains("listening on 127.0.0.1:" + port), "the address:\n" + text);
+            assertTrue(text.matches("(?s).*Dashboard and HTTP API \\(Connect, SSE, webhooks\\) on http://127\\.0\\.0\\.1:"
+                    + "[0-9]+/.*"), "the dashboard's URL:\n" + text);
             Path postgresLog = dataDir.resolve("postgres.log");
             assertTrue(Files.exists(postgresLog), "initdb and PostgreSQL write to the data directory's log");
             String postgresText = Files.readString(postgresLog);

@@ -37,7 +37,10 @@ public final class ServerProcess {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", productClassPath(), Main.class.getName()));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        // Tests never take the HTTP face's default port 8080, so parallel servers never collide.
+        builder.environment().putIfAbsent("RUNPLANE_HTTP_PORT", "0");
+        Process process = builder.start();
         return new ServerProcess(process, log);
     }
 

@@ -4,6 +4,7 @@ import dev.runplane.server.Application;
 import dev.runplane.server.OperationsConfig;
 import dev.runplane.server.ServerConfig;
 import dev.runplane.server.core.WorkerSettings;
+import dev.runplane.server.http.HttpConfig;
 import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.WorkerServiceGrpc;
@@ -62,6 +63,16 @@ public final class TestServer implements AutoCloseable {
         return new TestServer(database, app, channel);
     }
 
+    /** A server on a fresh database with its HTTP face on a free port (issue 20). */
+    public static TestServer startWithHttp() {
+        return startWithHttp(TestPostgres.newDatabase(), HttpConfig.onPort(0));
+    }
+
+    /** A server on this database with this HTTP face (port 0: a free one; never 8080 in tests). */
+    public static TestServer startWithHttp(DatabaseAddress database, HttpConfig http) {
+        return start(database, OperationsConfig.defaults().withHttp(http), WorkerSettings.DEFAULT);
+    }
+
     /**
      * A server on its own embedded PostgreSQL in {@code dataDir}, with the durable settings that
      * users get (tests that kill that PostgreSQL).
@@ -80,6 +91,15 @@ public final class TestServer implements AutoCloseable {
 
     public WorkerServiceGrpc.WorkerServiceBlockingStub workers() {
         return WorkerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    /** The HTTP face's base address, {@code http://127.0.0.1:PORT}; fails when the face is off. */
+    public java.net.URI http() {
+        int port = app.httpPort();
+        if (port < 0) {
+            throw new IllegalStateException("this test server has no HTTP face: start it with startWithHttp");
+        }
+        return java.net.URI.create("http://127.0.0.1:" + port);
     }
 
     public ManagedChannel channel() {

@@ -90,12 +90,14 @@ public final class HttpFace implements AutoCloseable {
         private final Rpcs rpcs;
         private final Cors cors;
         private final ConnectHandler connect;
+        private final SseHandler sse;
         private final StaticFiles files;
 
         Router(Settings settings, Channel door, Rpcs rpcs) {
             this.rpcs = rpcs;
             this.cors = new Cors(settings.http().corsOrigins());
             this.connect = new ConnectHandler(door, settings.maxMessageBytes());
+            this.sse = new SseHandler(door);
             this.files = new StaticFiles(settings.http().staticRoot());
         }
 
@@ -112,10 +114,14 @@ public final class HttpFace implements AutoCloseable {
             cors.decorate(in, response);
             var rpc = rpcs.at(in.path());
             if (rpc.isPresent()) {
+                boolean streaming = rpc.get().serverStreaming();
+                if (streaming && request.method().equals(HttpMethod.GET) && SseHandler.accepts(in)) {
+                    return sse.handle(in, response, rpc.get());
+                }
                 if (!request.method().equals(HttpMethod.POST)) {
-                    response.header(HttpHeaderNames.ALLOW, "POST");
-                    return Answers.plain(response, HttpResponseStatus.METHOD_NOT_ALLOWED,
-                            rpc.get().fullName() + " takes POST");
+                    response.header(HttpHeaderNames.ALLOW, streaming ? "POST, GET" : "POST");
+                    return Answers.plain(response, HttpResponseStatus.METHOD_NOT_ALLOWED, rpc.get().fullName()
+                            + " takes POST" + (streaming ? ", or GET with Accept: text/event-stream" : ""));
                 }
                 return connect.handle(in, response, rpc.get());
             }

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { connect, grpc, root, startServer } from './runplane.mjs';
+import { breakableCable, connect, grpc, root, startServer } from './runplane.mjs';
 
 const tools = process.env.RUNPLANE_BROWSER_TOOLS || join(root, '.ci', '.tools', 'browser');
 const puppeteer = createRequire(join(tools, 'package.json'))('puppeteer-core');
@@ -103,6 +103,36 @@ describe('dashboard', () => {
     assert.equal(await page.evaluate(() => window.notReloaded), true);
   });
 
+  test('after a network break the stream resumes where it was: a Run made meanwhile appears once', async () => {
+    const cable = await breakableCable(new URL(server.base).port);
+    const tab = await browser.newPage();
+    try {
+      await tab.goto(`http://127.0.0.1:${cable.port}/`, { waitUntil: 'domcontentloaded' });
+      await live(tab);
+      const watches = [];
+      tab.on('request', (request) => request.url().includes('/WatchExecutions?') && watches.push(request));
+      cable.cut();
+      await tab.waitForSelector('#list-notice[data-kind="pending"]', { timeout: WAIT_MS });
+      const { execution } = await grpc(server.grpc, 'ExecutionService/Run', { pipeline: 'offline-demo' });
+      cable.mend();
+      await tab.waitForSelector(row(execution.id, 'QUEUED'), { timeout: WAIT_MS });
+      await live(tab);
+      const resumed = watches.map((request) => ({
+        message: JSON.parse(new URL(request.url()).searchParams.get('message')),
+        lastEventId: request.headers()['last-event-id'],
+      })).filter((r) => r.message.afterSequence);
+      assert.ok(resumed.length > 0, 'reconnects with after_sequence: ' + watches.map((r) => r.url()).join(' '));
+      for (const r of resumed) {
+        assert.equal(r.message.snapshot, undefined);
+        assert.equal(r.lastEventId, String(r.message.afterSequence));
+      }
+      assert.equal(await tab.$$eval(row(execution.id), (trs) => trs.length), 1);
+    } finally {
+      await tab.close();
+      cable.close();
+    }
+  });
+
   test('filters and free text narrow the list', async () => {
     const alpha = (await run({ pipeline: 'f-alpha', labels: { twin: 'turbine-21' } })).id;
     const beta = (await run({ pipeline: 'f-beta', labels: { twin: 'turbine-22' } })).id;
@@ -172,6 +202,16 @@ describe('dashboard', () => {
     await page.waitForSelector(row(execution.id, 'CANCELLED'), { timeout: WAIT_MS });
   });
 
+  test('Rerun from the page queues a new execution and shows it', async () => {
+    const first = await run({ pipeline: 'rerun-demo', inputs: { day: '2026-12-01' } });
+    await page.goto(`${server.base}/#/executions/${first.id}`);
+    await page.waitForSelector('#rerun', { timeout: WAIT_MS });
+    await page.click('#rerun');
+    await page.waitForFunction((id) => location.hash.startsWith('#/executions/') && !location.hash.endsWith(id)
+      && document.querySelector('#detail-json')?.textContent.includes(`"rerunOf": "${id}"`), { timeout: WAIT_MS }, first.id);
+    await page.click('.crumbs a');
+  });
+
   test('queues and workers views list what the server has', async () => {
     await run({ pipeline: 'queue-demo' });
     await page.click('#nav-queues');
@@ -192,6 +232,52 @@ describe('dashboard', () => {
     await page.click('input[name="mode"][value="all"]');
     await page.waitForSelector(row(running.id, 'RUNNING'), { timeout: WAIT_MS });
     await page.screenshot({ path: join(root, 'docs', 'dashboard.png') });
+  });
+
+  test('free text pages with More (Search page_token)', async () => {
+    const runs = Array.from({ length: 60 }, (_, i) => ({ pipeline: 'paged-demo', labels: { batch: 'many-' + (i % 2) } }));
+    const { results } = await call('ExecutionService', 'RunBatch', { runs });
+    const ids = results.map((result) => result.execution.id);
+    await setText(page, '#query', 'paged-demo');
+    await page.waitForSelector('#list-notice[data-kind="search"]', { timeout: WAIT_MS });
+    const count = () => page.$$eval('#executions tbody tr[data-id]', (trs) => trs.length);
+    await page.waitForFunction(() => document.querySelectorAll('#executions tbody tr[data-id]').length === 50,
+      { timeout: WAIT_MS });
+    await page.waitForSelector('#more:not([hidden])', { timeout: WAIT_MS });
+    await page.click('#more');
+    await listShows(page, ids, []);
+    assert.equal(await count(), 60);
+    await page.waitForSelector('#more[hidden]', { timeout: WAIT_MS });
+    await page.click('#clear');
+    await live(page);
+  });
+
+  test('the live list keeps 1,000 rows and More brings back the older ones, each once', async () => {
+    const ids = [];
+    for (let batch = 0; batch < 11; batch++) {
+      const runs = Array.from({ length: 100 }, () => ({ pipeline: 'bulk-demo' }));
+      const { results } = await call('ExecutionService', 'RunBatch', { runs });
+      ids.push(...results.map((result) => result.execution.id));
+    }
+    await setText(page, '#pipelines', 'bulk-demo');
+    await live(page);
+    const shown = () => page.$$eval('#executions tbody tr[data-id]', (trs) => trs.map((tr) => tr.dataset.id));
+    await page.waitForFunction(() => document.querySelectorAll('#executions tbody tr[data-id]').length === 1000,
+      { timeout: WAIT_MS });
+    for (let click = 0; click < 10 && (await page.$('#more:not([hidden])')); click++) {
+      const before = (await shown()).length;
+      // From the keyboard, as a person at the end of a long list would.
+      await page.focus('#more');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction((n) => document.querySelector('#more').hidden
+        || document.querySelectorAll('#executions tbody tr[data-id]').length > n, { timeout: WAIT_MS }, before);
+      await page.waitForSelector('#more:not([disabled])', { timeout: WAIT_MS });
+    }
+    const rows = await shown();
+    assert.equal(new Set(rows).size, rows.length, 'no row twice');
+    assert.deepEqual([...rows].sort(), [...ids].sort());
+    await page.click('#clear');
+    await live(page);
   });
 
   test('with keys the page asks for one, refuses a wrong one, and explains a missing scope', async () => {

@@ -3,6 +3,7 @@
 
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,4 +68,46 @@ export async function grpc(port, method, request) {
   const { stdout } = await run('bash', [join(root, '.ci', 'buf'), 'curl', '--protocol', 'grpc', '--http2-prior-knowledge',
     '-d', JSON.stringify(request), `http://127.0.0.1:${port}/runplane.v1.${method}`]);
   return JSON.parse(stdout);
+}
+
+/**
+ * A TCP relay to the server's HTTP port that the test can cut (every open connection dies, new ones
+ * are dropped at once: a network outage as the browser sees it) and mend.
+ */
+export async function breakableCable(targetPort) {
+  const sockets = new Set();
+  let cut = false;
+  const relay = createServer((inbound) => {
+    if (cut) {
+      inbound.destroy();
+      return;
+    }
+    const outbound = createConnection({ host: '127.0.0.1', port: Number(targetPort) });
+    for (const [a, b] of [[inbound, outbound], [outbound, inbound]]) {
+      sockets.add(a);
+      a.pipe(b);
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+    }
+  });
+  await new Promise((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  return {
+    port: relay.address().port,
+    cut() {
+      cut = true;
+      for (const socket of sockets) {
+        socket.destroy();
+      }
+    },
+    mend() {
+      cut = false;
+    },
+    close() {
+      this.cut();
+      relay.close();
+    },
+  };
 }

@@ -21,10 +21,12 @@ import {
   timings,
 } from './format.js';
 
-/** Rows kept at most; the oldest go beyond it (and "more" brings them back). */
+/** Rows kept at most; the oldest go beyond it (and "more" brings them back, raising the bound). */
 const MAX_ROWS = 1000;
 /** Search page size for "more" and for free text. */
 const PAGE_SIZE = 50;
+/** "More" reads on through pages of rows already shown, up to this many per click. */
+const MAX_PAGES_PER_CLICK = 20;
 /** Latest states seen on the stream for rows not (yet) shown, to join with Search pages. */
 const MAX_SEEN = 5000;
 /** With no message within this time the server predates snapshots: read page 1 by Search. */
@@ -73,6 +75,8 @@ export class ExecutionList {
     this.body.replaceChildren();
     this.page = null;
     this.ready = false;
+    this.limit = MAX_ROWS;
+    this.trimmed = false;
     this.live = !spec.query;
     this.setMore(false);
     this.setNotice(this.live ? 'Connecting…' : 'Searching…', 'pending');
@@ -108,6 +112,8 @@ export class ExecutionList {
     this.body.replaceChildren();
     this.ready = false;
     this.page = null;
+    this.limit = MAX_ROWS;
+    this.trimmed = false;
   }
 
   message(name, message, fallback) {
@@ -138,7 +144,7 @@ export class ExecutionList {
     this.ready = true;
     if (this.live) {
       this.setNotice('Live: new executions appear and rows change as they happen.', 'live');
-      this.setMore(truncated || this.rows.size >= MAX_ROWS);
+      this.setMore(truncated || this.trimmed);
     } else {
       this.searchPage(null);
     }
@@ -183,7 +189,7 @@ export class ExecutionList {
       if (this.live && oldest && oldest.createTime) {
         const end = plusOneMicrosecond(oldest.createTime);
         const range = filter.createTime || {};
-        if (!range.end || range.end > end) {
+        if (!range.end || timestampKey(range.end) > timestampKey(end)) {
           filter.createTime = { ...range, end };
         }
       }
@@ -194,17 +200,29 @@ export class ExecutionList {
     }
     this.more.disabled = true;
     try {
-      const response = await executions('Search', token ? { ...request, pageToken: token } : request);
-      if (generation !== this.generation) {
-        return;
+      // A page of rows that are all shown already (ties of the oldest row's create_time, a
+      // RunBatch's rows) adds nothing: read on, so that "more" always shows more while there is more.
+      let response;
+      for (let pages = 0; pages < MAX_PAGES_PER_CLICK; pages++) {
+        response = await executions('Search', token ? { ...request, pageToken: token } : request);
+        if (generation !== this.generation) {
+          return;
+        }
+        const before = this.order.length;
+        // Rows asked for are kept: the bound grows by the page, so only live arrivals push rows out.
+        this.limit = Math.max(this.limit, this.order.length + (response.executions || []).length);
+        for (const execution of response.executions || []) {
+          // The stream may have brought a newer state of this row already: the newer one wins.
+          const streamed = this.seen.get(execution.id);
+          this.offer(streamed && int64(streamed.revision) > int64(execution.revision) ? streamed : execution, true);
+        }
+        token = response.nextPageToken || '';
+        if (this.order.length > before || !token) {
+          break;
+        }
       }
-      for (const execution of response.executions || []) {
-        // The stream may have brought a newer state of this row already: the newer one wins.
-        const streamed = this.seen.get(execution.id);
-        this.offer(streamed && int64(streamed.revision) > int64(execution.revision) ? streamed : execution, true);
-      }
-      this.page = { request, token: response.nextPageToken || '' };
-      this.setMore(Boolean(response.nextPageToken));
+      this.page = { request, token };
+      this.setMore(Boolean(token));
       if (!this.live) {
         this.setNotice(this.searchNotice(), 'search');
       }
@@ -268,8 +286,11 @@ export class ExecutionList {
     if (!old) {
       const index = this.insertionIndex(execution);
       this.order.splice(index, 0, execution.id);
-      if (this.order.length > MAX_ROWS) {
+      if (this.order.length > this.limit) {
         this.remove(this.order[this.order.length - 1]);
+        this.trimmed = true;
+        // The next "more" starts below the new oldest row: a continued page would skip the rows just dropped.
+        this.page = null;
         this.setMore(true);
       }
     }

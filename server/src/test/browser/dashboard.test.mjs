@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { breakableCable, connect, grpc, root, startServer } from './runplane.mjs';
+import { breakableCable, connect, grpc, root, shell, startServer } from './runplane.mjs';
 
 const tools = process.env.RUNPLANE_BROWSER_TOOLS || join(root, '.ci', '.tools', 'browser');
 const puppeteer = createRequire(join(tools, 'package.json'))('puppeteer-core');
@@ -144,6 +144,13 @@ describe('dashboard', () => {
 
     await setText(page, '#pipelines', 'f-alpha');
     await listShows(page, [alpha, trial], [beta]);
+    // The list's "same query from a terminal" lines are exact: the Search and the SSE stream.
+    const lines = await page.$$eval('#list-commands code', (codes) => codes.map((c) => c.textContent));
+    const search = JSON.parse(await shell(lines.find((l) => l.startsWith('curl -sS'))));
+    assert.deepEqual(search.executions.map((e) => e.id).sort(), [alpha, trial].sort());
+    const sse = await shell(lines.find((l) => l.startsWith('curl -N')) + ' --max-time 2 || true');
+    assert.match(sse, new RegExp(`event: snapshot\ndata: .*"id":"${trial}"`));
+    assert.match(sse, /event: snapshot_complete\nid: \d+\n/);
 
     await setText(page, '#pipelines', '');
     await setText(page, '#labels', 'twin=turbine-22');
@@ -185,8 +192,14 @@ describe('dashboard', () => {
     assert.equal(history[history.length - 1], 'RUNNING → SUCCEEDED');
     assert.match(await page.$eval('#detail-outputs', (pre) => pre.textContent), /"rows": 1204/);
     assert.match(await page.$eval('#detail-json', (pre) => pre.textContent), new RegExp(`"id": "${id}"`));
-    const lines = await page.$$eval('.commands code', (codes) => codes.map((c) => c.textContent));
-    assert.ok(lines.some((line) => line.startsWith('buf curl --protocol connect') && line.includes(id)), lines.join('\n'));
+    // The copyable lines are exact: run from the repository's root, they answer this execution.
+    const lines = await page.$$eval('#view-detail .commands code', (codes) => codes.map((c) => c.textContent));
+    for (const tool of ['curl ', 'buf curl ']) {
+      const line = lines.find((l) => l.startsWith(tool));
+      assert.ok(line, tool + 'in ' + lines.join('\n'));
+      const answer = JSON.parse(await shell(line.replace(/^buf curl /, `bash ${join(root, '.ci', 'buf')} curl `)));
+      assert.equal(answer.execution.id, id, line);
+    }
   });
 
   test('Cancel from the page cancels, and the list shows it', async () => {

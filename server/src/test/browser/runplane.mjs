@@ -63,6 +63,12 @@ export function connect(base, token = '') {
   };
 }
 
+/** Runs a command line in bash from the repository's root; answers its stdout. */
+export async function shell(line) {
+  const { stdout } = await run('bash', ['-c', line], { cwd: root });
+  return stdout;
+}
+
 /** One unary call over gRPC (HTTP/2, the gRPC port), through buf curl as .ci/smoke makes it. */
 export async function grpc(port, method, request) {
   const { stdout } = await run('bash', [join(root, '.ci', 'buf'), 'curl', '--protocol', 'grpc', '--http2-prior-knowledge',

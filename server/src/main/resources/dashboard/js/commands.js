@@ -1,5 +1,6 @@
 // The same call as a command line, for the terminal: curl and buf curl over Connect reach this very
-// HTTP port; grpcurl needs the gRPC port, which the page cannot know (50051 unless the server was
+// HTTP port (buf curl with the schema of a Runplane clone's proto/ folder: the HTTP port serves no
+// reflection); grpcurl needs the gRPC port, which the page cannot know (50051 unless the server was
 // started with another --port).
 
 import { apiKey } from './api.js';
@@ -23,7 +24,7 @@ export function commandLines(method, request) {
   const tls = location.protocol === 'https:';
   return [
     { tool: 'curl', line: `curl -sS -X POST -H 'Content-Type: application/json'${header} -d ${body} ${url}` },
-    { tool: 'buf curl', line: `buf curl --protocol connect${header} -d ${body} ${url}` },
+    { tool: 'buf curl', line: `buf curl --schema proto --protocol connect${header} -d ${body} ${url}` },
     { tool: 'grpcurl', line: `grpcurl ${tls ? '' : '-plaintext '}${keyed ? '-H "authorization: Bearer $RUNPLANE_API_KEY" ' : ''}`
         + `-d ${body} ${location.hostname}:${GRPC_PORT} runplane.v1.ExecutionService/${method}` },
   ];

@@ -47,7 +47,11 @@ public final class Executions {
                         .watchExecution(WatchExecutionRequest.newBuilder().setId(id).setAfterRevision(lastRevision)
                                 .build());
                 while (stream.hasNext()) {
-                    ExecutionEvent event = stream.next().getEvent();
+                    WatchExecutionResponse response = stream.next();
+                    if (!response.hasEvent()) {
+                        continue; // a heartbeat of a quiet stream (every 15 s): nothing changed
+                    }
+                    ExecutionEvent event = response.getEvent();
                     lastRevision = event.getRevision();
                     last = event.getExecution();
                     switch (event.getToStatus()) {

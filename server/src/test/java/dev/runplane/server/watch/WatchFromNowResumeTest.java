@@ -97,6 +97,61 @@ class WatchFromNowResumeTest {
         }
     }
 
+    @Test
+    void onAnEmptyLogTheResumePointIsMinusOneWhichReplaysFromTheStart() throws Exception {
+        try (TestServer server = TestServer.start(TestPostgres.newDatabase())) {
+            // A snapshot of nothing on an empty log: its end says where to resume, the start of the log.
+            StreamRecorder<WatchExecutionsResponse> snapshot = watch(server, request("first", 0).toBuilder()
+                    .setSnapshot(true).build());
+            WatchExecutionsResponse end = snapshot.awaitCount(1, WAIT).get(0);
+            assertEquals(-1, end.getSnapshotComplete().getSequence());
+            assertEquals(0, end.getSnapshotComplete().getCount());
+            StreamRecorder<WatchExecutionsResponse> quiet = watch(server, request("first", 0));
+            server.awaitWatchers(2);
+            server.app().eventHub().endWatchersForOutage();
+            for (StreamRecorder<WatchExecutionsResponse> stream : List.of(snapshot, quiet)) {
+                StatusRuntimeException ended = (StatusRuntimeException) stream.awaitEnd(WAIT);
+                assertEquals("-1", Errors.errorInfo(ended).orElseThrow().getMetadataOrThrow("after_sequence"),
+                        "no event before the stream: resume from the start of the log");
+            }
+
+            Transitioner transitions = new Transitioner(server.app().database().pool());
+            transitions.createAndCycle("other", 1, 0, 1).blockLast();
+            transitions.createAndCycle("first", 2, 0, 1).blockLast();
+            StreamRecorder<WatchExecutionsResponse> resumed = watch(server, request("first", -1));
+            List<Long> seen = new ArrayList<>();
+            resumed.awaitCount(6, WAIT).forEach(r -> seen.add(r.getEvent().getSequence()));
+            try (Connection jdbc = TestPostgres.jdbc(server.database()); Statement sql = jdbc.createStatement();
+                 ResultSet rs = sql.executeQuery("SELECT e.sequence FROM execution_events e JOIN executions x"
+                         + " ON x.id = e.execution_id WHERE x.pipeline = 'first' ORDER BY e.xid, e.sequence")) {
+                List<Long> log = new ArrayList<>();
+                while (rs.next()) {
+                    log.add(rs.getLong(1));
+                }
+                assertEquals(log, seen, "every event of the filter since the log began, in log order");
+            }
+        }
+    }
+
+    @Test
+    void aSnapshotStreamEndedRightAfterItsEndResumesFromIt() throws Exception {
+        try (TestServer server = TestServer.start()) {
+            Transitioner transitions = new Transitioner(server.app().database().pool());
+            transitions.createAndCycle("held", 2, 0, 1).blockLast();
+            StreamRecorder<WatchExecutionsResponse> stream = watch(server, request("held", 0).toBuilder()
+                    .setSnapshot(true).build());
+            List<WatchExecutionsResponse> got = stream.awaitValues(v -> !v.isEmpty()
+                    && v.get(v.size() - 1).hasSnapshotComplete(), WAIT);
+            assertEquals(2, got.stream().filter(WatchExecutionsResponse::hasSnapshot).count());
+            long sequence = got.get(got.size() - 1).getSnapshotComplete().getSequence();
+            assertTrue(sequence > 0);
+            server.app().eventHub().endWatchersForOutage();
+            StatusRuntimeException ended = (StatusRuntimeException) stream.awaitEnd(WAIT);
+            assertEquals(Long.toString(sequence),
+                    Errors.errorInfo(ended).orElseThrow().getMetadataOrThrow("after_sequence"));
+        }
+    }
+
     private static WatchExecutionsRequest request(String pipeline, long afterSequence) {
         return WatchExecutionsRequest.newBuilder().setFilter(ExecutionFilter.newBuilder().addPipelines(pipeline))
                 .setAfterSequence(afterSequence).build();

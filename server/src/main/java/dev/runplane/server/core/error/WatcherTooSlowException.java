@@ -22,4 +22,19 @@ public final class WatcherTooSlowException extends RunplaneException {
                                 + (lastRevision > 0 ? " (WatchExecution: after_revision=" + lastRevision + ")" : "")),
                 null);
     }
+
+    private WatcherTooSlowException(String message) {
+        super(Kind.WATCHER_TOO_SLOW, "WATCHER_TOO_SLOW", entries("after_sequence", "0", "after_revision", null),
+                message, null);
+    }
+
+    /**
+     * A WatchExecutions client did not take its snapshot's rows within {@code limit}: a client that
+     * stops reading would otherwise hold one of the few snapshot reads (and its connection) for as
+     * long as it likes. There is no resume point before the snapshot's end: it starts again.
+     */
+    public static WatcherTooSlowException snapshot(java.time.Duration limit) {
+        return new WatcherTooSlowException("the watcher did not take its snapshot within " + limit.toSeconds()
+                + "s and was ended; start again (with snapshot)");
+    }
 }

@@ -100,6 +100,11 @@ final class HubWatcher {
         ended.tryEmitError(why);
     }
 
+    /** Never a value: fails when the watcher is ended (overflow, hub closed, database lost), at once if it was. */
+    <T> Mono<T> endSignal() {
+        return ended.asMono().then(Mono.never());
+    }
+
     /**
      * The live events, handed to {@code scheduler} so that the hub's thread never serializes
      * messages; an end (overflow, hub closed) cuts in at once instead of waiting for the queue to drain.

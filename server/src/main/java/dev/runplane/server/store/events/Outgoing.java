@@ -29,6 +29,14 @@ record Outgoing(WatchMessage message, EventPosition position, boolean fromQueue,
         return new Outgoing(null, event.position(), true, false);
     }
 
+    /**
+     * The same item without its position: before a snapshot's end the stream has no resume point
+     * (the end gives it), whatever it sends of the events that committed while the rows were read.
+     */
+    Outgoing beforeSnapshotEnd() {
+        return new Outgoing(message, null, fromQueue, false);
+    }
+
     static Outgoing message(WatchMessage message) {
         return new Outgoing(message, null, false, false);
     }

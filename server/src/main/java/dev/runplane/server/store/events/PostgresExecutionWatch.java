@@ -30,25 +30,39 @@ public final class PostgresExecutionWatch implements ExecutionWatch {
     /** A WatchExecutions snapshot sends at most this many executions (the most recently created). */
     public static final int SNAPSHOT_CAP = 10_000;
 
+    /**
+     * How long a client may take to take every snapshot row. The rows stream as the client takes
+     * them, so one that stops reading would hold a snapshot read and its connection (PostgreSQL
+     * then waits on the socket, and its statement timeout cannot be counted on to end that): it is
+     * ended with RESOURCE_EXHAUSTED (WATCHER_TOO_SLOW) instead.
+     */
+    public static final Duration SNAPSHOT_TIME_LIMIT = Duration.ofSeconds(60);
+
     private final EventHub hub;
     private final EventLog log;
     private final ExecutionSnapshots snapshots;
     private final int snapshotCap;
+    private final Duration snapshotTimeLimit;
 
     /**
      * @param pool        the request pool (history reads)
      * @param customPlans the connections that Search uses (snapshots)
      */
     public PostgresExecutionWatch(EventHub hub, ConnectionFactory pool, ConnectionFactory customPlans) {
-        this(hub, pool, customPlans, SNAPSHOT_CAP);
+        this(hub, pool, customPlans, SNAPSHOT_CAP, SNAPSHOT_TIME_LIMIT);
     }
 
-    /** @param snapshotCap how many executions a snapshot sends at most (tests lower it) */
-    PostgresExecutionWatch(EventHub hub, ConnectionFactory pool, ConnectionFactory customPlans, int snapshotCap) {
+    /**
+     * @param snapshotCap       how many executions a snapshot sends at most (tests lower it)
+     * @param snapshotTimeLimit how long a client may take to take them (tests lower it)
+     */
+    PostgresExecutionWatch(EventHub hub, ConnectionFactory pool, ConnectionFactory customPlans, int snapshotCap,
+                           Duration snapshotTimeLimit) {
         this.hub = hub;
         this.log = new EventLog(pool, HISTORY_READS);
         this.snapshots = new ExecutionSnapshots(customPlans);
         this.snapshotCap = snapshotCap;
+        this.snapshotTimeLimit = snapshotTimeLimit;
     }
 
     @Override
@@ -113,7 +127,7 @@ public final class PostgresExecutionWatch implements ExecutionWatch {
             Flux<Outgoing> items;
             if (request.snapshot()) {
                 resume = new ResumePoint(watcher, null, false);
-                items = new SnapshotJoin(hub, watcher, snapshotCap).items(snapshots, filter);
+                items = new SnapshotJoin(hub, watcher, snapshotCap, snapshotTimeLimit).items(snapshots, filter);
             } else if (after == 0) {
                 // "From now" starts after the last event the hub had delivered: a stream ended before any
                 // event of its own still has a resume point, that event's sequence (-1, the start of
@@ -124,7 +138,9 @@ public final class PostgresExecutionWatch implements ExecutionWatch {
                 Mono<EventPosition> from = after == FROM_START ? Mono.just(ResumePoint.BEFORE_ALL)
                         : log.positionOf(after).switchIfEmpty(Mono.error(() -> InvalidArgumentException.of(
                                 "after_sequence", "is not the sequence of a stored event")));
-                resume = new ResumePoint(watcher, after == FROM_START ? ResumePoint.BEFORE_ALL : null, false);
+                // Until its place in the log is looked up, the client stands at the sequence it sent.
+                resume = new ResumePoint(watcher, after == FROM_START ? ResumePoint.BEFORE_ALL
+                        : new EventPosition(0, after), false);
                 items = from.flatMapMany(p -> {
                     resume.startAt(p);
                     return log.range(p, watcher.start)

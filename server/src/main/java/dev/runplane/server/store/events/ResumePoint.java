@@ -43,7 +43,10 @@ final class ResumePoint {
         if (item.fromQueue()) {
             resolved.incrementAndGet();
         }
-        if (item.position() != null) {
+        // Never backwards: a resumed stream leaves out the live events it replayed already, which
+        // sort before where it stands.
+        EventPosition last = sent;
+        if (item.position() != null && (last == null || item.position().isAfter(last))) {
             sent = item.position();
         }
         if (item.live()) {

@@ -2,11 +2,14 @@ package dev.runplane.server.store.events;
 
 import dev.runplane.server.core.WatchFilter;
 import dev.runplane.server.core.WatchMessage;
-import dev.runplane.server.store.SnapshotSql;
+import dev.runplane.server.core.error.WatcherTooSlowException;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -24,16 +27,19 @@ final class SnapshotJoin {
     private final EventHub hub;
     private final HubWatcher watcher;
     private final int cap;
+    private final Duration rowsTimeLimit;
     /** Each snapshot row's revision: what the client holds. Dropped once the end is sent. */
     private Map<UUID, Long> revisions = new HashMap<>();
     private int count;
     private boolean truncated;
     private long xmax;
 
-    SnapshotJoin(EventHub hub, HubWatcher watcher, int cap) {
+    /** @param rowsTimeLimit how long the client may take to take every row ({@link PostgresExecutionWatch#SNAPSHOT_TIME_LIMIT}) */
+    SnapshotJoin(EventHub hub, HubWatcher watcher, int cap, Duration rowsTimeLimit) {
         this.hub = hub;
         this.watcher = watcher;
         this.cap = cap;
+        this.rowsTimeLimit = rowsTimeLimit;
     }
 
     /** The rows ({@code cap + 1} asked for, to know whether there were more), then the join. */
@@ -51,8 +57,21 @@ final class SnapshotJoin {
             count++;
             sink.next(Outgoing.message(new WatchMessage.SnapshotRow(read.execution())));
         });
-        return rows.concatWith(Mono.defer(() -> hub.passing(watcher, xmax)).publishOn(hub.delivery())
-                .flatMapMany(this::live));
+        // Until the live part, the watcher's queue is not read: its end (shutdown, outage) and the
+        // rows' time limit cut in here.
+        AtomicReference<Throwable> cut = new AtomicReference<>();
+        Mono<Long> cutter = Mono.firstWithSignal(Mono.delay(rowsTimeLimit)
+                        .then(Mono.<Long>error(() -> WatcherTooSlowException.snapshot(rowsTimeLimit))),
+                        watcher.<Long>endSignal())
+                .onErrorResume(e -> {
+                    cut.set(e);
+                    return Mono.just(0L);
+                });
+        return rows.takeUntilOther(cutter)
+                .concatWith(Mono.defer(() -> cut.get() != null ? Mono.<HubWatcher.Offered>error(cut.get())
+                        : Mono.firstWithSignal(hub.passing(watcher, xmax), watcher.<HubWatcher.Offered>endSignal())
+                                .publishOn(hub.delivery()))
+                        .flatMapMany(this::live));
     }
 
     /** The watcher's queue: the {@code handed} events up to Q, the end, then the rest as they come. */
@@ -69,14 +88,14 @@ final class SnapshotJoin {
         return queued.concatMapIterable(event -> {
             long index = taken.incrementAndGet();
             if (index > upToQ) {
-                return java.util.List.of(Outgoing.queued(event));
+                return List.of(Outgoing.queued(event));
             }
-            Outgoing item = shown(event) ? Outgoing.leftOut(event) : Outgoing.queued(event);
+            Outgoing item = (shown(event) ? Outgoing.leftOut(event) : Outgoing.queued(event)).beforeSnapshotEnd();
             if (index < upToQ) {
-                return java.util.List.of(item);
+                return List.of(item);
             }
             revisions = null;
-            return java.util.List.of(item, end);
+            return List.of(item, end);
         });
     }
 

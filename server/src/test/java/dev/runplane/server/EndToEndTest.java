@@ -54,7 +54,10 @@ class EndToEndTest {
         }
         try (Application app = Application.start(config()); Client client = new Client(app.port())) {
             Execution after = client.get(run.getId());
-            assertEquals(run.toBuilder().clearWaitingTime().build(), after.toBuilder().clearWaitingTime().build());
+            // GetExecution adds the queue position (issue 19): the only execution queued is first.
+            assertEquals(1, after.getQueuePosition());
+            assertEquals(run.toBuilder().clearWaitingTime().build(),
+                    after.toBuilder().clearWaitingTime().clearQueuePosition().build());
         }
     }
 

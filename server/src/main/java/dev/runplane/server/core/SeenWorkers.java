@@ -1,8 +1,10 @@
 package dev.runplane.server.core;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,9 +25,9 @@ public final class SeenWorkers {
     /** Rows deleted per pass at most: a long backlog of stale rows goes a batch per pass. */
     static final int FORGET_BATCH = 1000;
     /** How often this replica deletes stale rows at most. */
-    static final java.time.Duration FORGET_EVERY = java.time.Duration.ofMinutes(1);
+    static final Duration FORGET_EVERY = Duration.ofMinutes(1);
 
-    /** What this replica last wrote for a worker, and when (System.nanoTime). */
+    /** What this replica last wrote for a worker (pipelines null: kept as stored), and when (System.nanoTime). */
     private record Written(List<String> pipelines, String keyId, long atNanos) {
     }
 
@@ -41,22 +43,34 @@ public final class SeenWorkers {
         this.windows = Objects.requireNonNull(windows, "windows must not be null");
     }
 
-    public WorkerWindows windows() {
-        return this.windows;
+    /**
+     * A Poll from this worker now, with the pipelines it polls and the id of its key ("" without
+     * keys). Writes the worker's row only when this replica's last write is older than the interval
+     * or said other pipelines or another key.
+     */
+    public void seen(String workerId, List<String> polled, String keyId) {
+        record(workerId, List.copyOf(new TreeSet<>(polled)), keyId);
     }
 
     /**
-     * A call from this worker now, with the pipelines it polls and the id of its
-     * key ("" without keys). Writes the worker's row only when this replica's last write is older
-     * than the interval or said other pipelines or another key.
+     * A call from this worker now that names no pipelines (Heartbeat, Complete, Fail, whose lease
+     * says which worker holds it): its pipelines stay what its last Poll said.
      */
-    public void seen(String workerId, List<String> polled, String keyId) {
-        List<String> pipelines = List.copyOf(new java.util.TreeSet<>(polled));
+    public void active(String workerId, String keyId) {
+        if (workerId == null) {
+            return;
+        }
+        Written last = this.written.get(workerId);
+        record(workerId, last == null ? null : last.pipelines(), keyId);
+    }
+
+    /** @param pipelines null: unknown here, the stored ones are kept */
+    private void record(String workerId, List<String> pipelines, String keyId) {
         long now = System.nanoTime();
         long interval = this.windows.writeInterval().toNanos();
         AtomicBoolean due = new AtomicBoolean();
         this.written.compute(workerId, (id, last) -> {
-            if (last != null && now - last.atNanos() < interval && last.pipelines().equals(pipelines)
+            if (last != null && now - last.atNanos() < interval && Objects.equals(last.pipelines(), pipelines)
                     && last.keyId().equals(keyId)) {
                 return last;
             }

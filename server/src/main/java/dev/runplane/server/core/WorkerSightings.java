@@ -8,8 +8,8 @@ import reactor.core.publisher.Mono;
 public interface WorkerSightings {
 
     /**
-     * Records that the worker called now, with the pipelines of its Poll and the key it used
-     * (empty without keys).
+     * Records that the worker called now, with the pipelines of its Poll (null: a call without
+     * pipelines, which keeps the stored ones) and the key it used (empty without keys).
      */
     Mono<Void> record(String workerId, List<String> pipelines, String keyId);
 

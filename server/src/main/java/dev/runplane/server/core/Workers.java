@@ -101,20 +101,48 @@ public final class Workers {
     }
 
     public Mono<HeartbeatOutcome> heartbeat(WorkerReport report) {
-        return store.heartbeat(report);
+        return heartbeat(report, "");
+    }
+
+    /** A heartbeat by a worker that calls with this key: it is seen (the lease says which worker it is). */
+    public Mono<HeartbeatOutcome> heartbeat(WorkerReport report, String keyId) {
+        return store.heartbeat(report).doOnNext(outcome -> active(outcome.workerId(), keyId));
     }
 
     public Mono<Execution> complete(WorkerReport report) {
-        return store.complete(report);
+        return complete(report, "");
+    }
+
+    /** A Complete by a worker that calls with this key: it is seen. */
+    public Mono<Execution> complete(WorkerReport report, String keyId) {
+        return store.complete(report).doOnNext(done -> active(done.workerId(), keyId));
     }
 
     /** Each report's own answer, in order; see {@link WorkerStore#completeAll}. */
     public List<Mono<Execution>> completeAll(List<WorkerReport> reports) {
-        return store.completeAll(reports);
+        return completeAll(reports, "");
+    }
+
+    /** {@link #completeAll(List)} by a worker that calls with this key: it is seen. */
+    public List<Mono<Execution>> completeAll(List<WorkerReport> reports, String keyId) {
+        return store.completeAll(reports).stream()
+                .map(answer -> answer.doOnNext(done -> active(done.workerId(), keyId)))
+                .toList();
     }
 
     /** Fails the attempt; when it goes back to the queue, the store tells the waiting pollers. */
     public Mono<Execution> fail(WorkerReport report) {
-        return store.fail(report, settings);
+        return fail(report, "");
+    }
+
+    /** A Fail by a worker that calls with this key: it is seen. */
+    public Mono<Execution> fail(WorkerReport report, String keyId) {
+        return store.fail(report, settings).doOnNext(failed -> active(failed.workerId(), keyId));
+    }
+
+    private void active(String workerId, String keyId) {
+        if (this.seen != null) {
+            this.seen.active(workerId, keyId);
+        }
     }
 }

@@ -8,6 +8,7 @@ import dev.runplane.server.grpc.auth.AuthInterceptor;
 import dev.runplane.server.grpc.auth.Callers;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.CancelResponse;
+import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionServiceGrpc;
 import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.GetExecutionResponse;
@@ -59,10 +60,10 @@ public final class ExecutionGrpcService extends ExecutionServiceGrpc.ExecutionSe
     }
 
     /**
-     * One execution as GetExecution answers it, with its steps and its queue position: the one path
-     * of that answer, which AwaitExecution's is to share.
+     * GetExecution's answer, with its steps and its queue position (counted when asked, issue 19):
+     * the one path of it, which AwaitExecution answers through too (branch await).
      */
-    Mono<dev.runplane.v1.Execution> answer(UUID id) {
+    private Mono<Execution> answer(UUID id) {
         return executions.get(id).flatMap(queues::positioned).map(ProtoMapper::toProto);
     }
 

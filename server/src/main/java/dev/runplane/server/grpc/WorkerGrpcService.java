@@ -40,8 +40,7 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
     @Override
     public void poll(PollRequest request, StreamObserver<PollResponse> observer) {
         Deadline deadline = Context.current().getDeadline(); // not visible on Reactor threads: read it here
-        ApiKey key = AuthInterceptor.API_KEY.get();
-        String keyId = key == null ? "" : key.id();
+        String keyId = keyId();
         GrpcReactor.unary(Mono.fromCallable(() -> validator.poll(request))
                 .flatMap(claim -> workers.poll(claim, maxWait(request, deadline), keyId))
                 .map(assignments -> PollResponse.newBuilder()
@@ -60,10 +59,17 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
         return wait;
     }
 
+    /** The id of the current call's key ("" without keys), read on the gRPC thread: for ListWorkers. */
+    private static String keyId() {
+        ApiKey key = AuthInterceptor.API_KEY.get();
+        return key == null ? "" : key.id();
+    }
+
     @Override
     public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> observer) {
+        String keyId = keyId();
         GrpcReactor.unary(Mono.fromCallable(() -> validator.heartbeat(request))
-                .flatMap(workers::heartbeat)
+                .flatMap(report -> workers.heartbeat(report, keyId))
                 .map(outcome -> HeartbeatResponse.newBuilder().setLease(ProtoMapper.toProto(outcome.lease()))
                         .setCancelRequested(outcome.cancelRequested()).build()), observer);
     }
@@ -71,8 +77,9 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
     @Override
     public void complete(CompleteRequest request, StreamObserver<CompleteResponse> observer) {
         boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get()); // not visible on Reactor threads
+        String keyId = keyId();
         GrpcReactor.unary(Mono.fromCallable(() -> validator.complete(request))
-                .flatMap(workers::complete)
+                .flatMap(report -> workers.complete(report, keyId))
                 .map(ProtoMapper::toProto)
                 .map(e -> CompleteResponse.newBuilder().setExecution(reduce ? WithoutRead.complete(e, request) : e)
                         .build()), observer);
@@ -86,9 +93,11 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
     @Override
     public void completeBatch(CompleteBatchRequest request, StreamObserver<CompleteBatchResponse> observer) {
         boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
+        String keyId = keyId();
         GrpcReactor.unary(Mono.defer(() -> {
             validator.completeBatch(request);
-            return BatchItems.answerEach(request.getCompletionsList(), validator::complete, workers::completeAll,
+            return BatchItems.answerEach(request.getCompletionsList(), validator::complete,
+                    reports -> workers.completeAll(reports, keyId),
                     (completion, e) -> CompleteResult.newBuilder().setExecution(reduce
                             ? WithoutRead.complete(ProtoMapper.toProto(e), completion) : ProtoMapper.toProto(e)).build(),
                     error -> CompleteResult.newBuilder().setError(error).build());
@@ -98,8 +107,9 @@ public final class WorkerGrpcService extends WorkerServiceGrpc.WorkerServiceImpl
     @Override
     public void fail(FailRequest request, StreamObserver<FailResponse> observer) {
         boolean reduce = WithoutRead.applies(AuthInterceptor.API_KEY.get());
+        String keyId = keyId();
         GrpcReactor.unary(Mono.fromCallable(() -> validator.fail(request))
-                .flatMap(workers::fail)
+                .flatMap(report -> workers.fail(report, keyId))
                 .map(ProtoMapper::toProto)
                 .map(e -> FailResponse.newBuilder().setExecution(reduce ? WithoutRead.fail(e, request) : e).build()),
                 observer);

@@ -103,7 +103,7 @@ final class ExecutionLeasesSql {
                 WHERE x.id = old.id AND old.held
                 RETURNING %2$s, old.from_status, %6$s AS visible
             ), %3$s, %4$s
-            SELECT old.held, e.status, e.attempt, e.lease_token, e.lease_expire_time FROM old LEFT JOIN e ON true
+            SELECT old.held, e.status, e.attempt, e.lease_token, e.lease_expire_time, e.worker_id FROM old LEFT JOIN e ON true
             """.formatted(HELD, RETURNING, ExecutionEventsSql.insert("e", "e.from_status", WORKER_ACTOR, "'progress'",
             "visible"), ExecutionStepsSql.upsert("e", "$7::jsonb"), CANCEL_PENDING, HEARTBEAT_VISIBLE);
 

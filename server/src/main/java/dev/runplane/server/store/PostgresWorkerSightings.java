@@ -4,6 +4,7 @@ import dev.runplane.server.core.WorkerSightings;
 import dev.runplane.server.store.db.DatabaseErrors;
 import io.r2dbc.spi.Connection;
 import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
@@ -21,10 +22,11 @@ public final class PostgresWorkerSightings implements WorkerSightings {
 
     @Override
     public Mono<Void> record(String workerId, List<String> pipelines, String keyId) {
-        return withConnection(connection -> Flux.from(connection.createStatement(QueuesSql.RECORD_WORKER)
-                .bind(0, workerId).bind(1, pipelines.toArray(String[]::new)).bind(2, keyId).execute())
-                .flatMap(result -> result.getRowsUpdated()))
-                .then();
+        return withConnection(connection -> {
+            Statement statement = connection.createStatement(QueuesSql.RECORD_WORKER).bind(0, workerId).bind(2, keyId);
+            new Binder(statement).value(1, pipelines == null ? null : pipelines.toArray(String[]::new), String[].class);
+            return Flux.from(statement.execute()).flatMap(result -> result.getRowsUpdated());
+        }).then();
     }
 
     @Override

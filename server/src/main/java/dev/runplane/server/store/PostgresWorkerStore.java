@@ -121,7 +121,7 @@ public final class PostgresWorkerStore implements WorkerStore {
                         Lease lease = new Lease(report.lease().executionId(), row.get("attempt", Integer.class),
                                 row.get("lease_token", String.class), row.get("lease_expire_time", java.time.Instant.class));
                         boolean cancel = ExecutionState.CANCELLING.name().equals(row.get("status", String.class));
-                        return new HeartbeatOutcome(lease, cancel);
+                        return new HeartbeatOutcome(lease, cancel, row.get("worker_id", String.class));
                     })))
                     .doOnNext(outcome -> {
                         if (changed) {

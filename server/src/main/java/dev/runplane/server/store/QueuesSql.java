@@ -94,11 +94,15 @@ final class QueuesSql {
                 filtered ? ONLY.formatted("pipeline") : "");
     }
 
-    /** Records a sighting: $1 worker id, $2 pipelines, $3 key id; the time is the database's. */
+    /**
+     * Records a sighting: $1 worker id, $2 pipelines (NULL keeps the stored ones: a call that names
+     * none), $3 key id; the time is the database's.
+     */
     static final String RECORD_WORKER = """
-            INSERT INTO workers (worker_id, pipelines, key_id, last_seen_time) VALUES ($1, $2::text[], $3, now())
-            ON CONFLICT (worker_id) DO UPDATE SET pipelines = excluded.pipelines, key_id = excluded.key_id,
-                last_seen_time = excluded.last_seen_time
+            INSERT INTO workers (worker_id, pipelines, key_id, last_seen_time)
+            VALUES ($1, coalesce($2::text[], '{}'), $3, now())
+            ON CONFLICT (worker_id) DO UPDATE SET pipelines = coalesce($2::text[], workers.pipelines),
+                key_id = excluded.key_id, last_seen_time = excluded.last_seen_time
             """;
 
     /**

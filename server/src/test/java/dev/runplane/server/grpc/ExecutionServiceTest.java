@@ -61,8 +61,12 @@ class ExecutionServiceTest {
 
         Execution got = server.executions().getExecution(GetExecutionRequest.newBuilder().setId(run.getId()).build())
                 .getExecution();
-        // Waiting time grows while it is queued; everything else is the same.
-        assertEquals(run.toBuilder().clearWaitingTime().build(), got.toBuilder().clearWaitingTime().build());
+        // Waiting time grows while it is queued, and GetExecution adds the queue position (issue 19:
+        // only its answer carries one); everything else is the same.
+        assertTrue(got.getQueuePosition() >= 1, got::toString);
+        assertEquals(0, run.getQueuePosition());
+        assertEquals(run.toBuilder().clearWaitingTime().build(),
+                got.toBuilder().clearWaitingTime().clearQueuePosition().build());
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.runplane.server.queues;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Durations;
 import com.google.protobuf.util.Timestamps;
+import dev.runplane.server.testing.Errors;
 import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.v1.Assignment;
@@ -12,10 +13,12 @@ import dev.runplane.v1.Execution;
 import dev.runplane.v1.ExecutionStatus;
 import dev.runplane.v1.GetExecutionRequest;
 import dev.runplane.v1.ListQueuesRequest;
+import dev.runplane.v1.ListWorkersRequest;
 import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.Queue;
 import dev.runplane.v1.RunBatchRequest;
 import dev.runplane.v1.RunRequest;
+import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -114,6 +117,14 @@ class QueueModelTest {
                 .run(RunRequest.newBuilder().setPipeline(pipeline).build()).getExecution().getId()).build());
         assertEquals(List.of(), server.executions().listQueues(ListQueuesRequest.newBuilder().addPipelines(pipeline)
                 .build()).getQueuesList());
+    }
+
+    @Test
+    void badPipelinesAreInvalidArgumentNamingTheField() {
+        assertEquals(List.of("pipelines"), Errors.violatedFields(Errors.expect(Status.Code.INVALID_ARGUMENT,
+                () -> server.executions().listQueues(ListQueuesRequest.newBuilder().addPipelines("Not A Name").build()))));
+        assertEquals(List.of("pipelines"), Errors.violatedFields(Errors.expect(Status.Code.INVALID_ARGUMENT,
+                () -> server.executions().listWorkers(ListWorkersRequest.newBuilder().addPipelines("").build()))));
     }
 
     private static void checkAgainstModel(List<String> ids, List<String> pipelines, Map<String, Integer> workersOf)

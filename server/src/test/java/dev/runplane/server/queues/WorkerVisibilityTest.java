@@ -11,8 +11,10 @@ import dev.runplane.server.testing.TestServer;
 import dev.runplane.v1.CreateKeyRequest;
 import dev.runplane.v1.CreateKeyResponse;
 import dev.runplane.v1.ExecutionServiceGrpc;
+import dev.runplane.v1.HeartbeatRequest;
 import dev.runplane.v1.KeyScope;
 import dev.runplane.v1.KeyServiceGrpc;
+import dev.runplane.v1.Lease;
 import dev.runplane.v1.ListQueuesRequest;
 import dev.runplane.v1.ListWorkersRequest;
 import dev.runplane.v1.PollRequest;
@@ -24,6 +26,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -40,15 +43,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ListWorkers over real Polls on three replicas of one database (docs/workers.md): a worker shows on
  * every replica within seconds of its first Poll, with its pipelines, its key and what it holds;
  * Polls within the write interval write its row once; a change of pipelines is written at once;
- * and a worker that stops leaves the list once the window passes.
+ * heartbeats keep a busy worker listed; a worker that stops leaves the list once the window
+ * passes; and rows unseen for a day are deleted.
  */
 class WorkerVisibilityTest {
 
     /** Writes a worker's row at most once a minute: any second write within a test is a change. */
     private static final WorkerWindows RARE_WRITES = new WorkerWindows(Duration.ofMinutes(5), Duration.ofMinutes(2),
             Duration.ofMinutes(1), Duration.ofDays(1));
-    /** Forgets a worker in a second and a half. */
-    private static final WorkerWindows SHORT = new WorkerWindows(Duration.ofMillis(1500), Duration.ofMillis(1500),
+    /** Lists a worker for two and a half seconds after its last call. */
+    private static final WorkerWindows SHORT = new WorkerWindows(Duration.ofMillis(2500), Duration.ofMillis(2500),
             Duration.ofMillis(200), Duration.ofDays(1));
 
     private static DatabaseAddress database;
@@ -61,7 +65,7 @@ class WorkerVisibilityTest {
     private static String runner;
 
     @BeforeAll
-    static void start() {
+    static void start() throws SQLException {
         database = TestPostgres.newDatabase();
         rare = TestServer.start(database, WorkerSettings.DEFAULT.withWindows(RARE_WRITES));
         other = TestServer.start(database);
@@ -72,6 +76,10 @@ class WorkerVisibilityTest {
         work = worker.getToken();
         workKeyId = worker.getKey().getId();
         runner = createKey(admin, KeyScope.KEY_SCOPE_RUN).getToken();
+        // A worker last seen two days ago (before any Poll here: each replica's first write deletes stale rows).
+        try (Connection c = TestPostgres.jdbc(database); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO workers (worker_id, pipelines, last_seen_time) VALUES ('gone', '{x}', now() - interval '2 days')");
+        }
     }
 
     @AfterAll
@@ -127,11 +135,43 @@ class WorkerVisibilityTest {
     @Test
     void aWorkerThatStopsLeavesTheListOnceTheWindowPasses() throws Exception {
         poll(brief, "leaving", List.of("leaving"), 0);
-        Eventually.awaitPresent(Duration.ofSeconds(10), "the worker listed", () -> worker(brief, "leaving"));
+        // Recorded (a slow machine might miss the short window if this waited for the list itself).
+        Eventually.awaitPresent(Duration.ofSeconds(10), "the worker's row", () -> rowVersion("leaving"));
         Eventually.await(Duration.ofSeconds(10), "the worker gone from the list", () -> worker(brief, "leaving").isEmpty());
+        assertTrue(rowVersion("leaving").isPresent(), "the window hides it; its row stays until it is a day old");
         // Nor does its pipeline, which has nothing else, remain a queue.
         assertEquals(List.of(), executions(brief, reader).listQueues(ListQueuesRequest.newBuilder()
                 .addPipelines("leaving").build()).getQueuesList());
+    }
+
+    /**
+     * A worker busy with one long execution polls no more, but its heartbeats keep it listed (with
+     * the pipelines of its last Poll), on a replica whose window is shorter than the test.
+     */
+    @Test
+    void heartbeatsKeepABusyWorkerListed() throws Exception {
+        executions(brief, runner).run(RunRequest.newBuilder().setPipeline("long-one").build());
+        Lease lease = Keys.withKey(WorkerServiceGrpc.newBlockingStub(brief.channel()), work)
+                .withDeadlineAfter(10, TimeUnit.SECONDS)
+                .poll(PollRequest.newBuilder().setWorkerId("busy").addPipelines("long-one")
+                        .setMaxWait(Durations.fromSeconds(5)).setLeaseDuration(Durations.fromSeconds(60)).build())
+                .getAssignments(0).getLease();
+        Eventually.awaitPresent(Duration.ofSeconds(10), "the worker listed", () -> worker(brief, "busy"));
+        Eventually.holds(SHORT.listWindow().multipliedBy(3).dividedBy(2), "listed while it heartbeats", () -> {
+            Keys.withKey(WorkerServiceGrpc.newBlockingStub(brief.channel()), work).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .heartbeat(HeartbeatRequest.newBuilder().setLease(lease).build());
+            Optional<Worker> busy = worker(brief, "busy");
+            return busy.isPresent() && busy.get().getRunningCount() == 1
+                    && busy.get().getPipelinesList().equals(List.of("long-one"));
+        });
+    }
+
+    /** Rows unseen for a day (the forget window) go with a replica's next write, a bounded batch. */
+    @Test
+    void aRowUnseenForADayIsDeletedWhenAWorkerIsWritten() throws Exception {
+        poll(other, "fresh", List.of("fresh"), 0);
+        Eventually.await(Duration.ofSeconds(10), "the stale row deleted", () -> rowVersion("gone").isEmpty());
+        Eventually.awaitPresent(Duration.ofSeconds(10), "the fresh row", () -> rowVersion("fresh"));
     }
 
     /** The row's version (xmin): any write of the row changes it. */

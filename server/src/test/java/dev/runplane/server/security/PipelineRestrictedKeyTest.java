@@ -3,6 +3,7 @@ package dev.runplane.server.security;
 import com.google.protobuf.util.Durations;
 import dev.runplane.server.store.db.DatabaseAddress;
 import dev.runplane.server.testing.Errors;
+import dev.runplane.server.testing.Eventually;
 import dev.runplane.server.testing.Keys;
 import dev.runplane.server.testing.TestPostgres;
 import dev.runplane.server.testing.TestServer;
@@ -23,6 +24,10 @@ import dev.runplane.v1.KeyScope;
 import dev.runplane.v1.KeyServiceGrpc;
 import dev.runplane.v1.Lease;
 import dev.runplane.v1.ListExecutionEventsRequest;
+import dev.runplane.v1.ListQueuesRequest;
+import dev.runplane.v1.ListWorkersRequest;
+import dev.runplane.v1.Queue;
+import dev.runplane.v1.Worker;
 import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.RerunRequest;
 import dev.runplane.v1.RunRequest;
@@ -35,6 +40,7 @@ import dev.runplane.v1.WorkerServiceGrpc;
 import dev.runplane.v1.WorkerServiceGrpc.WorkerServiceBlockingStub;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
@@ -174,6 +180,35 @@ class PipelineRestrictedKeyTest {
         assertTrue(found.stream().allMatch(e -> e.getPipeline().equals("alpha")), found::toString);
         expectNotAllowed("beta", () -> executions(client).search(SearchRequest.newBuilder()
                 .setFilter(ExecutionFilter.newBuilder().addPipelines("alpha").addPipelines("beta")).build()));
+    }
+
+    /** Issue 19: ListQueues and ListWorkers are narrowed as Search is. */
+    @Test
+    void queuesAndWorkersWithoutPipelinesShowOnlyTheKeysAndNamingAnotherIsDenied() throws InterruptedException {
+        run(admin, "alpha");
+        run(admin, "beta");
+        workers(admin).poll(PollRequest.newBuilder().setWorkerId("both").addPipelines("alpha").addPipelines("beta")
+                .setMaxWait(Durations.fromMillis(0)).setMaxExecutions(1).build());
+        workers(admin).poll(PollRequest.newBuilder().setWorkerId("beta-only").addPipelines("beta")
+                .setMaxWait(Durations.fromMillis(0)).setMaxExecutions(1).build());
+        // The admin key sees both pipelines (and waits for the recorded workers).
+        Eventually.await(Duration.ofSeconds(10), "both workers recorded", () -> executions(admin)
+                .listWorkers(ListWorkersRequest.getDefaultInstance()).getWorkersList().stream()
+                .filter(w -> w.getWorkerId().equals("both") || w.getWorkerId().equals("beta-only")).count() == 2);
+        List<String> all = executions(admin).listQueues(ListQueuesRequest.getDefaultInstance()).getQueuesList()
+                .stream().map(Queue::getPipeline).toList();
+        assertTrue(all.contains("alpha") && all.contains("beta"), all::toString);
+
+        assertEquals(List.of("alpha"), executions(client).listQueues(ListQueuesRequest.getDefaultInstance())
+                .getQueuesList().stream().map(Queue::getPipeline).toList());
+        List<Worker> shown = executions(client).listWorkers(ListWorkersRequest.getDefaultInstance()).getWorkersList();
+        assertTrue(shown.stream().noneMatch(w -> w.getWorkerId().equals("beta-only")), shown::toString);
+        Worker both = shown.stream().filter(w -> w.getWorkerId().equals("both")).findFirst().orElseThrow();
+        assertEquals(List.of("alpha"), both.getPipelinesList(), "beta's name is not shown");
+        expectNotAllowed("beta", () -> executions(client).listQueues(ListQueuesRequest.newBuilder()
+                .addPipelines("alpha").addPipelines("beta").build()));
+        expectNotAllowed("beta", () -> executions(client).listWorkers(ListWorkersRequest.newBuilder()
+                .addPipelines("beta").build()));
     }
 
     @Test

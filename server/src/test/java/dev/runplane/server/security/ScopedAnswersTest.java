@@ -20,6 +20,8 @@ import dev.runplane.v1.KeyServiceGrpc;
 import dev.runplane.v1.Lease;
 import dev.runplane.v1.ListExecutionEventsRequest;
 import dev.runplane.v1.ListKeysRequest;
+import dev.runplane.v1.ListQueuesRequest;
+import dev.runplane.v1.ListWorkersRequest;
 import dev.runplane.v1.PollRequest;
 import dev.runplane.v1.RerunRequest;
 import dev.runplane.v1.RunBatchRequest;
@@ -147,6 +149,18 @@ class ScopedAnswersTest {
                     }
                     throw e;
                 }
+            }
+        },
+        LIST_QUEUES(KeyScope.KEY_SCOPE_READ) {
+            @Override
+            String call(String token) {
+                return executions(token).listQueues(ListQueuesRequest.getDefaultInstance()).toString();
+            }
+        },
+        LIST_WORKERS(KeyScope.KEY_SCOPE_READ) {
+            @Override
+            String call(String token) {
+                return executions(token).listWorkers(ListWorkersRequest.getDefaultInstance()).toString();
             }
         },
         POLL(KeyScope.KEY_SCOPE_WORK) {

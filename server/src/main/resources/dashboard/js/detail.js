@@ -7,7 +7,7 @@ import { describeError, executions } from './api.js';
 import { openStream, watchUrl } from './sse.js';
 import { copyText, el, replace } from './dom.js';
 import { commandLines } from './commands.js';
-import { statusBadge } from './list.js';
+import { statusBadge } from './rows.js';
 import {
   dateTime, duration, enumName, int64, isActive, json, millis, modeOf, statusOf, timings,
 } from './format.js';

@@ -16,9 +16,9 @@
 import { executions, describeError } from './api.js';
 import { openStream, watchUrl } from './sse.js';
 import { el } from './dom.js';
+import { COLUMNS, RUNNING_CELL, WAITING_CELL, row } from './rows.js';
 import {
-  dateTime, duration, int64, isActive, modeOf, newestFirst, plusOneMicrosecond, shortDateTime, statusOf, timestampKey,
-  timings,
+  duration, int64, isActive, newestFirst, plusOneMicrosecond, statusOf, timestampKey, timings,
 } from './format.js';
 
 /** Rows kept at most; the oldest go beyond it (and "more" brings them back, raising the bound). */
@@ -37,14 +37,12 @@ export class ExecutionList {
    * @param table the <table> whose tbody gets the rows
    * @param notice element for "live" / "search results" / errors of the list
    * @param more the "more" button
-   * @param alert function(text) that shows a message in the page's alert area
    * @param onEvent function(execution) called for every event the stream delivers
    */
-  constructor({ table, notice, more, alert, onEvent = () => {} }) {
+  constructor({ table, notice, more, onEvent = () => {} }) {
     this.body = table.tBodies[0];
     this.notice = notice;
     this.more = more;
-    this.alert = alert;
     this.onEvent = onEvent;
     this.rows = new Map();
     this.trs = new Map();
@@ -361,7 +359,7 @@ export class ExecutionList {
     }
     if (this.order.length === 0) {
       this.body.replaceChildren(el('tr', { className: 'empty' },
-          el('td', { colspan: 11, textContent: 'No executions match.' })));
+          el('td', { colspan: COLUMNS, textContent: 'No executions match.' })));
     } else if (this.body.firstChild && this.body.firstChild.classList.contains('empty')) {
       this.body.firstChild.remove();
     }
@@ -374,8 +372,8 @@ export class ExecutionList {
       const execution = this.rows.get(id);
       if (execution && isActive(statusOf(execution))) {
         const { waiting, running } = timings(execution, now);
-        tr.cells[8].textContent = duration(waiting);
-        tr.cells[9].textContent = duration(running);
+        tr.cells[WAITING_CELL].textContent = duration(waiting);
+        tr.cells[RUNNING_CELL].textContent = duration(running);
       }
     }
   }
@@ -418,38 +416,4 @@ function matches(spec, execution) {
     }
   }
   return true;
-}
-
-/** One table row, as the seeds' Execution Logs show it. */
-function row(execution) {
-  const status = statusOf(execution);
-  const { waiting, running } = timings(execution);
-  const labels = Object.entries(execution.labels || {});
-  const text = execution.error || execution.message || '';
-  const tr = el('tr', { 'data-id': execution.id, 'data-revision': String(int64(execution.revision)),
-    'data-status': status },
-    el('td', {}, statusBadge(status)),
-    el('td', { className: 'pipeline' }, el('a', { href: '#/executions/' + encodeURIComponent(execution.id), textContent: execution.pipeline,
-      title: 'Details of execution ' + execution.id })),
-    el('td', { textContent: modeOf(execution).toLowerCase() }),
-    el('td', {}, labels.map(([key, value]) => el('span', { className: 'chip', textContent: `${key}=${value}` }))),
-    timeCell(execution.createTime),
-    timeCell(execution.queueTime),
-    timeCell(execution.startTime),
-    timeCell(execution.endTime),
-    el('td', { className: 'num', textContent: duration(waiting) }),
-    el('td', { className: 'num', textContent: duration(running) }),
-    el('td', { className: execution.error ? 'text error' : 'text', textContent: text, title: text }));
-  return tr;
-}
-
-function timeCell(timestamp) {
-  return el('td', { className: 'time' }, timestamp
-      ? el('time', { dateTime: timestamp, textContent: shortDateTime(timestamp), title: dateTime(timestamp) + ' (' + timestamp + ')' })
-      : '');
-}
-
-/** A status as a badge; its class gives it its colour (app.css). */
-export function statusBadge(status) {
-  return el('span', { className: 'status status-' + status.toLowerCase().replaceAll('_', '-'), textContent: status });
 }

@@ -36,7 +36,6 @@ const list = new ExecutionList({
   table: byId('executions'),
   notice: byId('list-notice'),
   more: byId('more'),
-  alert: showAlert,
   onEvent: () => {
     queues.changed();
     workers.changed();

@@ -199,8 +199,11 @@ class HttpProtocolTest {
             }
             assertEquals(404, response.statusCode(), path);
         }
-        // The test server's default root is the jar's dashboard folder: none in this module's tests.
-        assertEquals(404, Curl.get(cors.http().resolve("/index.html")).statusCode());
+        // The test server's default root is the jar's dashboard folder (the page of
+        // src/main/resources/dashboard), not this test's folder.
+        HttpResponse<String> dashboard = Curl.get(cors.http().resolve("/index.html"));
+        assertEquals(200, dashboard.statusCode());
+        assertFalse(dashboard.body().contains("static test page"));
     }
 
     @Test

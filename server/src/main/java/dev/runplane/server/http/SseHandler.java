@@ -36,6 +36,7 @@ final class SseHandler {
     private static final JsonFormat.Parser PARSER = JsonFormat.parser();
 
     private final Channel door;
+    private final SseFrames frames = new SseFrames(4096);
 
     SseHandler(Channel door) {
         this.door = door;
@@ -61,7 +62,8 @@ final class SseHandler {
         String key = resume == null ? null : resume.getName().substring(RESUME_PREFIX.length());
         Descriptors.Descriptor output = rpc.schema().getOutputType();
         Flux<ByteBuf> events = GrpcCalls.serverStream(in.channel(door), rpc.raw(), options, in.metadata(), request)
-                .map(bytes -> event(parse(output, bytes), key))
+                .map(bytes -> Unpooled.wrappedBuffer(frames.frame(rpc.fullName() + "?" + key, bytes,
+                        b -> format(parse(output, b), key).getBytes(StandardCharsets.UTF_8))))
                 .concatWith(Mono.fromSupplier(() -> text("event: end\ndata: {}\n\n")))
                 .onErrorResume(error -> Mono.just(text("event: error\ndata: "
                         + ConnectErrors.json(ConnectErrors.status(error)) + "\n\n")));
@@ -141,10 +143,6 @@ final class SseHandler {
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalStateException("the server streamed bytes that are not " + output.getFullName(), e);
         }
-    }
-
-    private static ByteBuf event(DynamicMessage message, String key) {
-        return text(format(message, key));
     }
 
     /** One message as one event: the set field's name, its resume point, the message as one line of JSON. */

@@ -244,7 +244,8 @@ describe('dashboard', () => {
     await page.click('#nav-executions');
     await page.click('input[name="mode"][value="all"]');
     await page.waitForSelector(row(running.id, 'RUNNING'), { timeout: WAIT_MS });
-    await page.screenshot({ path: join(root, 'docs', 'dashboard.png') });
+    // CI keeps the tree clean: the README's copy is rewritten only when asked (docs/dashboard.md).
+    await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT ?? join(root, 'server', 'target', 'dashboard.png') });
   });
 
   test('free text pages with More (Search page_token)', async () => {

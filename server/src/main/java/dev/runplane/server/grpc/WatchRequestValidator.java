@@ -1,6 +1,5 @@
 package dev.runplane.server.grpc;
 
-import com.google.protobuf.util.Durations;
 import dev.runplane.server.core.ExecutionWatch;
 import dev.runplane.server.core.Limits;
 import dev.runplane.server.core.WatchFilter;
@@ -32,7 +31,8 @@ final class WatchRequestValidator {
         if (request.getAfterRevision() < 0) {
             checks.fail("after_revision", "must not be negative");
         }
-        Duration heartbeat = heartbeat(checks, request.hasHeartbeatInterval(), request.getHeartbeatInterval());
+        Duration heartbeat = checks.durationOrDefault("heartbeat_interval", request.hasHeartbeatInterval(),
+                request.getHeartbeatInterval(), DEFAULT_HEARTBEAT, MIN_HEARTBEAT, MAX_HEARTBEAT);
         checks.throwIfInvalid();
         return new ValidWatch(id, request.getAfterRevision(), heartbeat);
     }
@@ -55,22 +55,9 @@ final class WatchRequestValidator {
                     + "snapshot_complete, a later event or a heartbeat without snapshot");
         }
         var filter = SearchRequestValidator.filter(checks, "filter.", request.getFilter(), FilterChecks.WATCH, limits);
-        Duration heartbeat = heartbeat(checks, request.hasHeartbeatInterval(), request.getHeartbeatInterval());
+        Duration heartbeat = checks.durationOrDefault("heartbeat_interval", request.hasHeartbeatInterval(),
+                request.getHeartbeatInterval(), DEFAULT_HEARTBEAT, MIN_HEARTBEAT, MAX_HEARTBEAT);
         checks.throwIfInvalid();
         return new ExecutionWatch.FilteredWatch(new WatchFilter(filter), after, request.getSnapshot(), heartbeat);
-    }
-
-    /** heartbeat_interval: unset or 0 is the default, else from the minimum to the maximum. */
-    private static Duration heartbeat(RequestChecks checks, boolean present, com.google.protobuf.Duration interval) {
-        if (!present || interval.equals(com.google.protobuf.Duration.getDefaultInstance())) {
-            return DEFAULT_HEARTBEAT;
-        }
-        Duration value = Durations.isValid(interval) ? ProtoMapper.duration(interval) : null;
-        if (value == null || value.compareTo(MIN_HEARTBEAT) < 0 || value.compareTo(MAX_HEARTBEAT) > 0) {
-            checks.fail("heartbeat_interval", "must be from " + MIN_HEARTBEAT.toSeconds() + "s to "
-                    + MAX_HEARTBEAT.toSeconds() + "s (unset or 0: " + DEFAULT_HEARTBEAT.toSeconds() + "s)");
-            return DEFAULT_HEARTBEAT;
-        }
-        return value;
     }
 }

@@ -44,16 +44,26 @@ final class GroupCommit<P> {
         drain();
     }
 
+    /**
+     * Starts batches while items wait and fewer than maxInFlight run. The slot is taken by
+     * compare-and-set, never by incrementing and undoing: an undone increment could make the batch
+     * that ends at that moment see a full pipe and return, while this caller saw the same and
+     * returned too, leaving an item queued with nobody to write it (a Complete unanswered until the
+     * next submit, which never came when every worker waited for its own: SnapshotWatchTest, CI).
+     */
     private void drain() {
         while (!queue.isEmpty()) {
-            if (inFlight.incrementAndGet() > maxInFlight) {
-                inFlight.decrementAndGet();
-                return; // a running batch drains again when it ends
+            int running = inFlight.get();
+            if (running >= maxInFlight) {
+                return; // a running batch drains again when it ends, and will see this item
+            }
+            if (!inFlight.compareAndSet(running, running + 1)) {
+                continue;
             }
             List<P> batch = take.apply(queue);
             if (batch.isEmpty()) {
                 inFlight.decrementAndGet();
-                return;
+                continue; // another caller took them; look again, as a batch ending now may have backed off
             }
             write.apply(batch).doFinally(signal -> {
                 inFlight.decrementAndGet();

@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,7 +97,7 @@ public final class AwaitBenchmark {
                         .setMaxExecutions(100).setLeaseDuration(Durations.fromSeconds(3600))
                         .setMaxWait(Durations.fromSeconds(5)).build()).getAssignmentsList());
             }
-            Map<String, Long> before = connections(sql);
+            Map<String, Long> before = DatabaseConnections.count(sql);
 
             // Open the awaits on A; sample the connections while their first reads drain.
             Map<String, Long> answeredAt = new ConcurrentHashMap<>();
@@ -131,23 +130,23 @@ public final class AwaitBenchmark {
             Map<String, Long> most = new TreeMap<>();
             long openDeadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
             while (a.eventHub().watchers() < count && System.nanoTime() < openDeadline) {
-                merge(most, connections(sql));
+                DatabaseConnections.keepMost(most, DatabaseConnections.count(sql));
                 TimeUnit.MILLISECONDS.sleep(50);
             }
             // The first reads pass the gate after the join: until A's pool has been idle for 500 ms
             // (else the Completes would queue behind them and the latency would measure that queue).
             int idleSamples = 0;
             while (idleSamples < 10 && System.nanoTime() < openDeadline) {
-                merge(most, connections(sql));
+                DatabaseConnections.keepMost(most, DatabaseConnections.count(sql));
                 idleSamples = a.database().pool().getMetrics().orElseThrow().acquiredSize() == 0 ? idleSamples + 1 : 0;
                 TimeUnit.MILLISECONDS.sleep(50);
             }
-            Map<String, Long> open = connections(sql);
+            Map<String, Long> open = DatabaseConnections.count(sql);
             System.out.printf("awaits joined on A: %d of %d; answered before any Complete: %d%n",
                     a.eventHub().watchers(), count, answeredAt.size());
-            System.out.printf("connections before: %s%n", total(before));
-            System.out.printf("connections with the awaits open: %s (most seen while opening: %s)%n", total(open),
-                    total(most));
+            System.out.printf("connections before: %s%n", DatabaseConnections.total(before));
+            System.out.printf("connections with the awaits open: %s (most seen while opening: %s)%n", DatabaseConnections.total(open),
+                    DatabaseConnections.total(most));
             System.out.printf("replica A's main pool: %d allocated, %d acquired%n",
                     a.database().pool().getMetrics().orElseThrow().allocatedSize(),
                     a.database().pool().getMetrics().orElseThrow().acquiredSize());
@@ -197,40 +196,13 @@ public final class AwaitBenchmark {
             System.out.printf("answered: %d done, %d not done, %d failed, of %d (Complete errors: %d)%n",
                     done.get(), notDone.get(), failed.get(), count, completeErrors.get());
             System.out.printf("%9s %9s %12s %12s %12s%n", "awaits", "rate/s", "p50 ms", "p99 ms", "max ms");
-            System.out.printf("%9d %9d %12.2f %12.2f %12.2f%n", count, rate, percentile(latencies, 0.50),
-                    percentile(latencies, 0.99), latencies.isEmpty() ? 0 : latencies.get(latencies.size() - 1) / 1e6);
+            System.out.printf("%9d %9d %12.2f %12.2f %12.2f%n", count, rate, Figures.millis(latencies, 0.50),
+                    Figures.millis(latencies, 0.99), latencies.isEmpty() ? 0 : latencies.get(latencies.size() - 1) / 1e6);
         } finally {
             for (ManagedChannel channel : toA) {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
             toB.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
-    }
-
-    /** Connections to the database by application_name (both replicas together), without this one. */
-    private static Map<String, Long> connections(Statement sql) throws Exception {
-        Map<String, Long> byName = new TreeMap<>();
-        try (ResultSet rs = sql.executeQuery("SELECT application_name, count(*) FROM pg_stat_activity"
-                + " WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY 1")) {
-            while (rs.next()) {
-                byName.put(rs.getString(1), rs.getLong(2));
-            }
-        }
-        return byName;
-    }
-
-    private static void merge(Map<String, Long> most, Map<String, Long> now) {
-        now.forEach((name, n) -> most.merge(name, n, Math::max));
-    }
-
-    private static String total(Map<String, Long> byName) {
-        return byName.values().stream().mapToLong(Long::longValue).sum() + " " + byName;
-    }
-
-    private static double percentile(List<Long> sorted, double p) {
-        if (sorted.isEmpty()) {
-            return 0;
-        }
-        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1)) / 1e6;
     }
 }

@@ -21,13 +21,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Flow;
@@ -82,7 +80,7 @@ public final class HttpBenchmark {
     private static void sse(Application app, ManagedChannel grpc, URI http, Statement sql, int count, int pacedRuns)
             throws Exception {
         String pipeline = "http-bench";
-        Map<String, Long> before = connections(sql);
+        Map<String, Long> before = DatabaseConnections.count(sql);
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         String message = URLEncoder.encode("{\"filter\":{\"pipelines\":[\"" + pipeline + "\"]}}", StandardCharsets.UTF_8);
         HttpRequest request = HttpRequest.newBuilder(http.resolve("/runplane.v1.ExecutionService/WatchExecutions"
@@ -101,7 +99,7 @@ public final class HttpBenchmark {
             }
             TimeUnit.MILLISECONDS.sleep(20);
         }
-        Map<String, Long> open = connections(sql);
+        Map<String, Long> open = DatabaseConnections.count(sql);
         var writer = ExecutionServiceGrpc.newBlockingStub(grpc);
         RunRequest run = RunRequest.newBuilder().setPipeline(pipeline).build();
         // Paced below the fan-out capacity (otherwise it measures a queue): at most 100 Runs/s and at
@@ -133,11 +131,11 @@ public final class HttpBenchmark {
         }
         latencies.sort(null);
         System.out.printf("SSE: %d clients, %d Runs/s paced; commit-to-delivery p50 %.2f ms, p99 %.2f ms, max %.2f ms"
-                        + " (%d deliveries)%n", count, runsPerSecond, percentile(latencies, 0.50),
-                percentile(latencies, 0.99), latencies.isEmpty() ? 0 : latencies.get(latencies.size() - 1) / 1e6,
+                        + " (%d deliveries)%n", count, runsPerSecond, Figures.millis(latencies, 0.50),
+                Figures.millis(latencies, 0.99), latencies.isEmpty() ? 0 : latencies.get(latencies.size() - 1) / 1e6,
                 latencies.size());
-        System.out.printf("database connections before the clients: %s%n", total(before));
-        System.out.printf("database connections with %d SSE clients open: %s%n", count, total(open));
+        System.out.printf("database connections before the clients: %s%n", DatabaseConnections.total(before));
+        System.out.printf("database connections with %d SSE clients open: %s%n", count, DatabaseConnections.total(open));
         readers.forEach(SseReader::cancel);
         responses.forEach(r -> r.cancel(true));
     }
@@ -175,29 +173,6 @@ public final class HttpBenchmark {
             System.out.printf("unary Run over %-12s %8.0f Runs/s (%d in flight, %d failed)%n", transport,
                     count / seconds, IN_FLIGHT, failed.get());
         }
-    }
-
-    /** Connections to the database by application_name, without this one. */
-    private static Map<String, Long> connections(Statement sql) throws Exception {
-        Map<String, Long> byName = new TreeMap<>();
-        try (ResultSet rs = sql.executeQuery("SELECT application_name, count(*) FROM pg_stat_activity"
-                + " WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY 1")) {
-            while (rs.next()) {
-                byName.put(rs.getString(1), rs.getLong(2));
-            }
-        }
-        return byName;
-    }
-
-    private static String total(Map<String, Long> byName) {
-        return byName.values().stream().mapToLong(Long::longValue).sum() + " " + byName;
-    }
-
-    private static double percentile(List<Long> sorted, double p) {
-        if (sorted.isEmpty()) {
-            return 0;
-        }
-        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1)) / 1e6;
     }
 
     /** One SSE client: each event's execution id and arrival time, from its data line. */

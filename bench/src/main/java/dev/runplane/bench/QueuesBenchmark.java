@@ -9,7 +9,6 @@ import dev.runplane.v1.ListQueuesRequest;
 import dev.runplane.v1.ListWorkersRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -19,13 +18,11 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 /**
  * ListQueues, ListWorkers and queue_position (issue 19) on a large table: loads N executions into
@@ -64,7 +61,7 @@ public final class QueuesBenchmark {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         } finally {
-            deleteRecursively(dataDir);
+            Figures.deleteRecursively(dataDir);
         }
     }
 
@@ -185,21 +182,8 @@ public final class QueuesBenchmark {
                 nanos[i] = System.nanoTime() - start;
             }
             Arrays.sort(nanos);
-            System.out.printf("%-48s %9.2f %9.2f %9.2f%n", call.getKey(), percentile(nanos, 50),
-                    percentile(nanos, 99), nanos[nanos.length - 1] / 1e6);
-        }
-    }
-
-    private static double percentile(long[] sorted, int p) {
-        int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, index))] / 1e6;
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
+            System.out.printf("%-48s %9.2f %9.2f %9.2f%n", call.getKey(), Figures.millis(nanos, 50),
+                    Figures.millis(nanos, 99), nanos[nanos.length - 1] / 1e6);
         }
     }
 }

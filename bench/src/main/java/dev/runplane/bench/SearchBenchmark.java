@@ -12,7 +12,6 @@ import dev.runplane.v1.SearchResponse;
 import dev.runplane.v1.TimeRange;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -23,12 +22,10 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 /**
  * Search latency on a large table: loads N executions into the embedded PostgreSQL (one server of
@@ -61,7 +58,7 @@ public final class SearchBenchmark {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         } finally {
-            deleteRecursively(dataDir);
+            Figures.deleteRecursively(dataDir);
         }
     }
 
@@ -183,8 +180,8 @@ public final class SearchBenchmark {
                 rows = response.getExecutionsCount();
             }
             Arrays.sort(nanos);
-            System.out.printf("%-42s %8d %9.2f %9.2f %9.2f%n", search.getKey(), rows, percentile(nanos, 50),
-                    percentile(nanos, 99), nanos[nanos.length - 1] / 1e6);
+            System.out.printf("%-42s %8d %9.2f %9.2f %9.2f%n", search.getKey(), rows, Figures.millis(nanos, 50),
+                    Figures.millis(nanos, 99), nanos[nanos.length - 1] / 1e6);
         }
     }
 
@@ -199,18 +196,5 @@ public final class SearchBenchmark {
             }
         }
         return token;
-    }
-
-    private static double percentile(long[] sorted, int p) {
-        int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, index))] / 1e6;
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        }
     }
 }

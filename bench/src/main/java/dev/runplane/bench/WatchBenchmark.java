@@ -130,8 +130,8 @@ public final class WatchBenchmark {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf("%9d %9d %12.2f %12.2f %12.2f %14.0f%n", watcherCount, runsPerSecond,
-                    percentile(latencies, 0.50),
-                    percentile(latencies, 0.99), latencies.get(latencies.size() - 1) / 1e6,
+                    Figures.millis(latencies, 0.50),
+                    Figures.millis(latencies, 0.99), latencies.get(latencies.size() - 1) / 1e6,
                     (double) burstRuns * watcherCount / seconds);
         } finally {
             for (ManagedChannel channel : channels) {
@@ -139,10 +139,6 @@ public final class WatchBenchmark {
             }
             writerChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
-    }
-
-    private static double percentile(List<Long> sorted, double p) {
-        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1)) / 1e6;
     }
 
     /** One stream: records each event's execution id and arrival time. */

@@ -90,7 +90,12 @@ final class StaticFiles {
         if (cached != null) {
             return Mono.just(cached);
         }
-        return Mono.fromCallable(() -> cache.computeIfAbsent(path, this::load)).subscribeOn(Schedulers.boundedElastic());
+        // Only files found are kept: a miss kept too would let a client fill the map with made-up paths.
+        return Mono.fromCallable(() -> {
+            Optional<byte[]> file = load(path);
+            file.ifPresent(body -> cache.putIfAbsent(path, file));
+            return file;
+        }).subscribeOn(Schedulers.boundedElastic());
     }
 
     private Optional<byte[]> load(String path) {

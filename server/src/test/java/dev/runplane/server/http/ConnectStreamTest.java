@@ -3,7 +3,7 @@ package dev.runplane.server.http;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.runplane.server.testing.Curl;
-import dev.runplane.server.testing.TestServer;
+import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.RunRequest;
 import dev.runplane.v1.WatchExecutionRequest;
@@ -16,9 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -30,17 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ConnectStreamTest {
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.startWithHttp();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
+    @RegisterExtension
+    static final PerClassServer server = PerClassServer.withHttp();
 
     /** One envelope: its flags and its message. */
     record Envelope(int flags, byte[] message) {

@@ -4,7 +4,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.rpc.BadRequest;
 import dev.runplane.server.testing.Curl;
-import dev.runplane.server.testing.TestServer;
+import dev.runplane.server.testing.PerClassServer;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
@@ -16,11 +16,10 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,19 +35,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConnectUnaryTest {
 
-    private static TestServer server;
+    @RegisterExtension
+    static final PerClassServer server = PerClassServer.withHttp();
     private static final Set<String> succeeded = new HashSet<>();
     private static final Set<String> failed = new HashSet<>();
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.startWithHttp();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
 
     private static HttpResponse<String> call(String method, String json, String... headers) {
         return Curl.postJson(server.http().resolve("/" + method), json, headers);
@@ -91,7 +81,7 @@ class ConnectUnaryTest {
     }
 
     private static Rpcs rpcs() {
-        return Rpcs.of(server.app().server().doorServices());
+        return Rpcs.of(server.get().app().server().doorServices());
     }
 
     private static String run(String pipeline) {
@@ -226,7 +216,7 @@ class ConnectUnaryTest {
     @Order(6)
     void everyUnaryMethodOfEveryServiceHasACase() {
         Set<String> unary = new TreeSet<>();
-        for (ServerServiceDefinition service : server.app().server().doorServices()) {
+        for (ServerServiceDefinition service : server.get().app().server().doorServices()) {
             service.getMethods().stream().map(m -> m.getMethodDescriptor())
                     .filter(m -> m.getType() == MethodDescriptor.MethodType.UNARY)
                     .forEach(m -> unary.add(m.getFullMethodName()));

@@ -3,7 +3,7 @@ package dev.runplane.server.http;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.runplane.server.testing.Curl;
-import dev.runplane.server.testing.TestServer;
+import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.v1.RunRequest;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -12,9 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,17 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ReadmeCurlTest {
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.startWithHttp();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
+    @RegisterExtension
+    static final PerClassServer server = PerClassServer.withHttp();
 
     /** One curl command line: its headers, its data (POST when present) and its URL. */
     record CurlLine(List<String> headers, String data, String url) {

@@ -1,6 +1,6 @@
 package dev.runplane.server.http;
 
-import dev.runplane.server.testing.TestServer;
+import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.v1.RunBatchRequest;
 import dev.runplane.v1.RunRequest;
 import java.io.ByteArrayOutputStream;
@@ -10,9 +10,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,17 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SseFlowControlTest {
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.startWithHttp();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
+    @RegisterExtension
+    static final PerClassServer server = PerClassServer.withHttp();
 
     @Test
     void aClientThatStopsReadingMeetsTheSlowWatcherBound() throws Exception {

@@ -3,7 +3,7 @@ package dev.runplane.server.http;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.runplane.server.testing.Eventually;
-import dev.runplane.server.testing.TestServer;
+import dev.runplane.server.testing.PerClassServer;
 import dev.runplane.v1.CancelRequest;
 import dev.runplane.v1.ExecutionEvent;
 import dev.runplane.v1.ListExecutionEventsRequest;
@@ -22,9 +22,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -41,17 +40,8 @@ class SseResumeTest {
     private static final String METHOD = "runplane.v1.ExecutionService/WatchExecutions";
     private static final int WRITERS = 16;
     private static final int EXECUTIONS_PER_WRITER = 8;
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.startWithHttp();
-    }
-
-    @AfterAll
-    static void stop() throws InterruptedException {
-        server.close();
-    }
+    @RegisterExtension
+    static final PerClassServer server = PerClassServer.withHttp();
 
     @Test
     void resumedSeveralTimesUnder16WritersNothingIsLostOrRepeated() throws Exception {

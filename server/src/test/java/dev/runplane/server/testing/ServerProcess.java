@@ -80,8 +80,11 @@ public final class ServerProcess {
     /** Waits (60 s at most) for the HTTP face's address in the start-up log. */
     public java.net.URI awaitHttp() throws InterruptedException {
         awaitPort();
+        // Its own wait: the line comes after the gRPC one, which awaitPort may have seen alone.
+        boolean said = Eventually.within(Duration.ofSeconds(60), () -> HTTP.matcher(log()).find()
+                || !process.isAlive());
         Matcher m = HTTP.matcher(log());
-        if (!m.find()) {
+        if (!said || !m.find()) {
             throw new AssertionError("no HTTP address in the log: " + log());
         }
         return java.net.URI.create(m.group(1));
